@@ -1,0 +1,196 @@
+"""The one place that answers "may this actor do action A (on person P)?".
+
+Rules (foundation version; the sharing issue refines them with information-sharing agreements):
+- Police and probation IOM staff (coordinators, offender managers, analysts) see the people of
+  their area: every hub, or only their own hub when their membership names one.
+- Analysts at other agencies see the area's people and offending for analysis, not circumstances.
+- Partner-agency workers (housing, drug service, VCS, council, prison, YOS, health...) see only
+  people their agency is working with (an active involvement naming them or the whole agency),
+  and only the basics plus the records their own agency made.
+- Police intelligence is visible to police staff only.
+- A restricted person is visible only to the users named on the restriction.
+- Data-protection officers read the audit trail and may consult records for rights requests.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import TYPE_CHECKING
+
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+
+from openiom.accounts.models import Role
+
+if TYPE_CHECKING:
+    from openiom.accounts.actor import Actor
+    from openiom.people.models import Person
+
+
+class Action(StrEnum):
+    SEARCH_PEOPLE = "search people"
+    VIEW_PERSON = "view person"
+    VIEW_OFFENDING = "view offending"
+    VIEW_CIRCUMSTANCES = "view circumstances"
+    VIEW_INTELLIGENCE = "view intelligence"
+    EDIT_PERSON = "edit person"
+    RECORD_INTELLIGENCE = "record intelligence"
+    RESTRICT_PERSON = "restrict person"
+    MANAGE_INVOLVEMENT = "manage involvement"
+    IMPORT_EXTRACT = "import extract"
+    RESOLVE_MATCH = "resolve match"
+    VIEW_AUDIT = "view audit"
+    MANAGE_USERS = "manage users"
+
+
+@dataclass(frozen=True)
+class Decision:
+    allowed: bool
+    reason: str
+
+    def __bool__(self) -> bool:
+        return self.allowed
+
+
+AREA_ROLES = {Role.COORDINATOR, Role.OFFENDER_MANAGER, Role.ANALYST}
+POLICE_INTEL_ROLES = {
+    Role.COORDINATOR,
+    Role.OFFENDER_MANAGER,
+    Role.ANALYST,
+    Role.DATA_PROTECTION_OFFICER,
+}
+
+
+def _is_core(actor: Actor) -> bool:
+    m = actor.membership
+    return m is not None and m.agency.agency_type.is_statutory_core
+
+
+def _is_police(actor: Actor) -> bool:
+    m = actor.membership
+    return m is not None and m.agency.agency_type.is_police
+
+
+def has_area_scope(actor: Actor) -> bool:
+    """Sees the people of the area (or their hub) rather than only those they work with."""
+    if actor.membership is None:
+        return False
+    if actor.role in {Role.ANALYST, Role.DATA_PROTECTION_OFFICER}:
+        return True
+    return _is_core(actor) and actor.role in AREA_ROLES
+
+
+def is_partner_scope(actor: Actor) -> bool:
+    return (
+        actor.membership is not None
+        and not has_area_scope(actor)
+        and actor.role != Role.ADMINISTRATOR
+    )
+
+
+def _restricted_out(actor: Actor, person: Person) -> bool:
+    from openiom.people.models import Restriction
+
+    named = Restriction.objects.filter(person=person)
+    return named.exists() and not named.filter(user_id=actor.user.pk).exists()
+
+
+def _involved(actor: Actor, person: Person, on: dt.date | None = None) -> bool:
+    return active_involvements(actor, on).filter(person=person).exists()
+
+
+def active_involvements(actor: Actor, on: dt.date | None = None) -> QuerySet:
+    from openiom.people.models import Involvement
+
+    today = on or timezone.localdate()
+    if actor.agency_id is None:
+        return Involvement.objects.none()
+    return Involvement.objects.filter(
+        Q(worker__isnull=True) | Q(worker_id=actor.user.pk),
+        agency_id=actor.agency_id,
+        start_date__lte=today,
+    ).filter(Q(end_date__isnull=True) | Q(end_date__gte=today))
+
+
+def _in_hub(actor: Actor, person: Person) -> bool:
+    m = actor.membership
+    return m is None or m.hub_id is None or m.hub_id == person.hub_id
+
+
+def can(actor: Actor, action: Action, person: Person | None = None) -> Decision:
+    """Decide; never raises. Person-level actions need a person."""
+    if actor.membership is None:
+        return Decision(False, "no active agency role")
+    role = actor.role
+
+    if action == Action.VIEW_AUDIT:
+        ok = role in {Role.DATA_PROTECTION_OFFICER, Role.ADMINISTRATOR}
+        return Decision(ok, "data-protection officers and administrators only")
+    if action == Action.MANAGE_USERS:
+        return Decision(role == Role.ADMINISTRATOR, "administrators only")
+    if action == Action.IMPORT_EXTRACT:
+        return Decision(role in {Role.COORDINATOR, Role.ANALYST}, "coordinators and analysts only")
+    if action == Action.RESOLVE_MATCH:
+        return Decision(role in {Role.COORDINATOR, Role.ANALYST}, "coordinators and analysts only")
+    if action == Action.SEARCH_PEOPLE:
+        ok = role != Role.ADMINISTRATOR
+        return Decision(ok, "administrators manage accounts, not people's records")
+
+    if person is None:
+        raise ValueError(f"{action} needs a person")
+    if role == Role.ADMINISTRATOR:
+        return Decision(False, "administrators manage accounts, not people's records")
+    if _restricted_out(actor, person):
+        return Decision(False, "this record is restricted to named users")
+
+    area = has_area_scope(actor) and _in_hub(actor, person)
+    involved = area or _involved(actor, person)
+    if not involved:
+        return Decision(False, "your agency is not working with this person")
+
+    if action == Action.VIEW_PERSON:
+        return Decision(True, "area scope" if area else "your agency is working with this person")
+    if action == Action.VIEW_OFFENDING:
+        return Decision(area, "partner agencies see the basics and their own records only")
+    if action == Action.VIEW_CIRCUMSTANCES:
+        # Partners still see the circumstances their own agency recorded (filtered by records_for).
+        return Decision(True, "own agency's records only" if not area else "area scope")
+    if action == Action.VIEW_INTELLIGENCE:
+        ok = area and _is_police(actor) and role in POLICE_INTEL_ROLES
+        return Decision(ok, "police intelligence is visible to police staff only")
+    if action in {Action.EDIT_PERSON, Action.MANAGE_INVOLVEMENT}:
+        ok = area and _is_core(actor) and role in {Role.COORDINATOR, Role.OFFENDER_MANAGER}
+        return Decision(ok, "police and probation coordinators and offender managers only")
+    if action == Action.RESTRICT_PERSON:
+        ok = area and role in {Role.COORDINATOR, Role.DATA_PROTECTION_OFFICER}
+        return Decision(ok, "coordinators and data-protection officers only")
+    if action == Action.RECORD_INTELLIGENCE:
+        ok = area and _is_police(actor) and role in {Role.COORDINATOR, Role.OFFENDER_MANAGER}
+        return Decision(ok, "police staff only")
+    return Decision(False, "unknown action")
+
+
+def people_visible_to(actor: Actor) -> QuerySet[Person]:
+    """Every person the actor may view, as a queryset (for search and lists)."""
+    from openiom.people.models import Person, Restriction
+
+    if actor.membership is None or actor.role == Role.ADMINISTRATOR:
+        return Person.objects.none()
+    qs = Person.objects.all()
+    if has_area_scope(actor):
+        if actor.membership.hub_id is not None:
+            qs = qs.filter(hub_id=actor.membership.hub_id)
+    else:
+        qs = qs.filter(pk__in=active_involvements(actor).values("person_id"))
+    restricted = Restriction.objects.values("person_id")
+    allowed = Restriction.objects.filter(user_id=actor.user.pk).values("person_id")
+    return qs.exclude(Q(pk__in=restricted) & ~Q(pk__in=allowed))
+
+
+def records_for(actor: Actor, person: Person, queryset: QuerySet) -> QuerySet:
+    """Narrow a person's records to those the actor may see (partners: their own agency's)."""
+    if has_area_scope(actor) and _in_hub(actor, person):
+        return queryset
+    return queryset.filter(recorded_by_agency_id=actor.agency_id)

@@ -1,0 +1,18 @@
+from django.contrib import admin
+from django.urls import include, path
+
+from openiom.api import api
+
+urlpatterns = [
+    path("", include("openiom.core.urls")),
+    path("accounts/", include("openiom.accounts.urls")),
+    path("people/", include("openiom.people.urls")),
+    path("audit/", include("openiom.audit.urls")),
+    path("imports/", include("openiom.imports.urls")),
+    path("api/", api.urls),
+    path("django-admin/", admin.site.urls),
+]
+
+handler403 = "openiom.core.views.forbidden"
+handler404 = "openiom.core.views.not_found"
+handler500 = "openiom.core.views.server_error"
