@@ -63,6 +63,9 @@ INSTALLED_APPS = [
     "openiom.access",
     "openiom.imports",
     "openiom.simulation",
+    "openiom.scoring",
+    "openiom.cohort",
+    "openiom.scrutiny",
 ]
 
 MIDDLEWARE = [
