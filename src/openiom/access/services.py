@@ -19,7 +19,7 @@ if TYPE_CHECKING:
 
 
 class AccessDenied(PermissionDenied):
-    def __init__(self, action: Action, decision: Decision) -> None:
+    def __init__(self, action: Action | str, decision: Decision) -> None:
         super().__init__(f"You cannot {action}: {decision.reason}.")
         self.action = action
         self.reason = decision.reason

@@ -1,0 +1,95 @@
+"""Fixtures for the cohort lifecycle: cohorts, a referred person, and quick routes to a registration."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import pytest
+
+from openiom.audit.models import AuditEvent
+from openiom.cohort import services
+from openiom.cohort.models import CohortDefinition, Referral, Registration
+from openiom.offending.models import Offence
+from openiom.partnership.models import Agency
+
+# Fixed dates in the past (services refuse RAG and de-registration dates in the future).
+PANEL_DAY = dt.date(2026, 3, 2)
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings: Any) -> None:
+    # ensure_personas() hashes nine passwords per test; argon2 would dominate the run time.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+def agency(code: str) -> Agency:
+    return Agency.objects.get(code=code)
+
+
+def events(event_type: str, **filters: Any) -> list[AuditEvent]:
+    return list(AuditEvent.objects.filter(event_type=event_type, **filters).order_by("id"))
+
+
+def cohort(key: str, on: dt.date = PANEL_DAY) -> CohortDefinition:
+    found = CohortDefinition.in_force(key, on)
+    assert found is not None
+    return found
+
+
+@pytest.fixture
+def burglar(make_person: Any, offence_code: Any) -> Any:
+    """An adult with a recent domestic burglary (meets the default Fixed cohort criteria)."""
+    person = make_person(first_names="Dean", surname="Walsh", date_of_birth=dt.date(1994, 5, 17))
+    Offence.objects.create(
+        person=person,
+        offence_code=offence_code("028/01"),
+        offence_date=dt.date(2025, 11, 3),
+        disposal_type="community_order",
+        disposal_date=dt.date(2025, 12, 15),
+    )
+    return person
+
+
+@pytest.fixture
+def listed_referral(actor: Any, involve: Any, burglar: Any) -> Referral:
+    """Housing refers the burglar they house; the coordinator lists it for the panel."""
+    involve(burglar, "housing.worker")
+    referral = services.create_referral(
+        actor=actor("housing.worker"),
+        person=burglar,
+        reason="Repeat burglaries; losing his tenancy",
+        evidence="Two burglaries in a year; arrears letters",
+        submit=True,
+    )
+    return services.list_referral_for_panel(
+        actor=actor("coordinator"), referral=referral, panel_date=PANEL_DAY
+    )
+
+
+@pytest.fixture
+def adopt(actor: Any, personas: dict[str, Any]) -> Any:
+    """adopt(referral) -> Registration in the Fixed cohort with probation.om as lead worker."""
+
+    def run(referral: Referral, on: dt.date = PANEL_DAY, **overrides: Any) -> Registration:
+        kwargs: dict[str, Any] = {
+            "actor": actor("coordinator"),
+            "referral": referral,
+            "decision": "adopt",
+            "decided_on": on,
+            "agencies_present": [agency("probation-wessex"), agency("wessex-police")],
+            "rationale": "Prolific burglar; housing at risk",
+            "cohort": cohort("fixed", on),
+            "lead_agency": agency("probation-wessex"),
+            "lead_worker": personas["probation.om"],
+        }
+        kwargs.update(overrides)
+        decision = services.record_panel_decision(**kwargs)
+        return Registration.objects.get(panel_decision=decision)
+
+    return run
+
+
+@pytest.fixture
+def registration(listed_referral: Referral, adopt: Any) -> Registration:
+    return adopt(listed_referral)
