@@ -14,6 +14,12 @@ from openiom.people.models import Involvement, Person
 from openiom.reference.models import OffenceCode
 
 
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings: Any) -> None:
+    """Argon2 is deliberately slow; tests hash many persona passwords, so use a fast hasher."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture
 def personas(db: Any) -> dict[str, Any]:
     """Users by username: police.officer, probation.om, coordinator, housing.worker, drug.worker,

@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "axes",
     "django_tasks",
     "django_tasks_db",
+    "ninja",
     "openiom.core",
     "openiom.audit",
     "openiom.partnership",

@@ -17,12 +17,6 @@ from openiom.partnership.models import Agency
 PANEL_DAY = dt.date(2026, 3, 2)
 
 
-@pytest.fixture(autouse=True)
-def _fast_password_hashing(settings: Any) -> None:
-    # ensure_personas() hashes nine passwords per test; argon2 would dominate the run time.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 def agency(code: str) -> Agency:
     return Agency.objects.get(code=code)
 

@@ -10,6 +10,7 @@ Rules (foundation version; the sharing issue refines them with information-shari
 - Police intelligence is visible to police staff only.
 - A restricted person is visible only to the users named on the restriction.
 - Data-protection officers read the audit trail and may consult records for rights requests.
+- Administrators manage user accounts and may read the audit trail, but see no people.
 """
 
 from __future__ import annotations
@@ -155,8 +156,10 @@ def can(actor: Actor, action: Action, person: Person | None = None) -> Decision:
     if action == Action.VIEW_OFFENDING:
         return Decision(area, "partner agencies see the basics and their own records only")
     if action == Action.VIEW_CIRCUMSTANCES:
-        # Partners still see the circumstances their own agency recorded (filtered by records_for).
-        return Decision(True, "own agency's records only" if not area else "area scope")
+        # Partners (and analysts outside police and probation) still see the circumstances their
+        # own agency recorded (filtered by records_for).
+        all_records = _sees_all_records(actor, person)
+        return Decision(True, "area scope" if all_records else "own agency's records only")
     if action == Action.VIEW_INTELLIGENCE:
         ok = area and _is_police(actor) and role in POLICE_INTEL_ROLES
         return Decision(ok, "police intelligence is visible to police staff only")
@@ -181,7 +184,9 @@ def people_visible_to(actor: Actor) -> QuerySet[Person]:
     qs = Person.objects.all()
     if has_area_scope(actor):
         if actor.membership.hub_id is not None:
-            qs = qs.filter(hub_id=actor.membership.hub_id)
+            # Their hub, plus anyone their agency works with elsewhere (as can() allows).
+            working_with = active_involvements(actor).values("person_id")
+            qs = qs.filter(Q(hub_id=actor.membership.hub_id) | Q(pk__in=working_with))
     else:
         qs = qs.filter(pk__in=active_involvements(actor).values("person_id"))
     restricted = Restriction.objects.values("person_id")
@@ -189,8 +194,19 @@ def people_visible_to(actor: Actor) -> QuerySet[Person]:
     return qs.exclude(Q(pk__in=restricted) & ~Q(pk__in=allowed))
 
 
+def _sees_all_records(actor: Actor, person: Person) -> bool:
+    """Every agency's records about the person, not only the actor's own agency's.
+
+    Area-scope staff do, except analysts outside police and probation: they analyse the area's
+    people and offending, not their circumstances.
+    """
+    if not (has_area_scope(actor) and _in_hub(actor, person)):
+        return False
+    return not (actor.role == Role.ANALYST and not _is_core(actor))
+
+
 def records_for(actor: Actor, person: Person, queryset: QuerySet) -> QuerySet:
     """Narrow a person's records to those the actor may see (partners: their own agency's)."""
-    if has_area_scope(actor) and _in_hub(actor, person):
+    if _sees_all_records(actor, person):
         return queryset
     return queryset.filter(recorded_by_agency_id=actor.agency_id)

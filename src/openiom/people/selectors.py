@@ -68,7 +68,8 @@ def _search_queryset(actor: Actor, query: str) -> QuerySet[Person]:
 def search_people(*, actor: Actor, query: str, limit: int = SEARCH_LIMIT) -> list[Person]:
     """People matching the query that the actor may see. Audited: results disclose data."""
     require(actor, Action.SEARCH_PEOPLE)
-    query = query.strip()[:200]
+    # Control characters match nothing, and PostgreSQL refuses NUL in the audit record.
+    query = "".join(ch for ch in query if ch.isprintable() or ch.isspace()).strip()[:200]
     results = list(
         _search_queryset(actor, query)
         .select_related("hub")
@@ -157,3 +158,17 @@ def view_person(*, actor: Actor, person_id: int) -> PersonRecord:
         details={"sections": rec.sections, "intelligence_items": len(rec.intelligence)},
     )
     return rec
+
+
+def visible_people_counts(*, actor: Actor) -> dict[str, int]:
+    """How many people the actor may see, by current status (no personal data, so not audited)."""
+    from django.db.models import Count
+
+    from openiom.people.models import CurrentStatus
+
+    rows = people_visible_to(actor).values("current_status").annotate(n=Count("pk"))
+    counts = {status.value: 0 for status in CurrentStatus}
+    for row in rows:
+        counts[row["current_status"]] = row["n"]
+    counts["total"] = sum(counts.values())
+    return counts
