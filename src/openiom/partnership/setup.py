@@ -14,6 +14,7 @@ from django.db import transaction
 
 from openiom.accounts.models import Membership, Role
 from openiom.partnership.models import Agency, Hub, Partnership
+from openiom.reference.loaders import ensure_loaded
 from openiom.reference.models import AgencyType
 
 AREA_NAME = "Wessex IOM Partnership"
@@ -115,6 +116,7 @@ DEMO_PASSWORD = "openiom-demo-2026"  # noqa: S105  (demo only; demo mode is refu
 @transaction.atomic
 def ensure_area(name: str = AREA_NAME) -> Partnership:
     """The partnership with its hubs and agencies; creates whatever is missing."""
+    ensure_loaded()
     partnership, _ = Partnership.objects.get_or_create(
         name=name, defaults={"police_force": FORCE_NAME}
     )

@@ -101,3 +101,15 @@ def load_offence_codes(model: Any) -> None:
     existing = set(model.objects.values_list("code", flat=True))
     new = [model(**row) for row in offence_code_rows() if row["code"] not in existing]
     model.objects.bulk_create(new, batch_size=1000)
+
+
+def ensure_loaded() -> None:
+    """Load any reference table that is empty (e.g. after a test database flush)."""
+    from openiom.reference.models import AgencyType, OffenceCode, Pathway
+
+    if not AgencyType.objects.exists():
+        load_agency_types(AgencyType)
+    if not Pathway.objects.exists():
+        load_pathways(Pathway)
+    if not OffenceCode.objects.exists():
+        load_offence_codes(OffenceCode)

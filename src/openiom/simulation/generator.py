@@ -961,7 +961,11 @@ def _assemble(
         .then(pl.col("next_received"))
         .otherwise(pl.col("expected"))
     )
-    supervision = supervision.with_columns(end.alias("end"))
+    # A supervision period never ends before it starts (a revocation or recall dated earlier
+    # belongs to an earlier period), and nobody starts supervision after their death.
+    supervision = supervision.with_columns(
+        pl.max_horizontal(end, pl.col("start")).alias("end")
+    ).filter(pl.col("death").is_null() | (pl.col("death") >= pl.col("start")))
     reason = (
         pl.when(pl.col("death").is_not_null() & (pl.col("death") < pl.col("end")))
         .then(pl.lit("died"))

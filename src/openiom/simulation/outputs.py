@@ -107,6 +107,23 @@ class FileWriter:
 
     def write(self, chunk: Chunk) -> None:
         frames = chunk.frames()
+        # Each source system keys people its own way, as real extracts do: the prison system
+        # by prison number, probation by CRN (the importer links those to the PNC's people).
+        # Youth orders (no CRN) are keyed by the PNC id, which youth justice systems record.
+        keys = frames["people"].select("person_id", "pnc_id", "crn", "prison_number")
+        for name, key in (("custody", "prison_number"), ("supervision", "crn")):
+            frames[name] = (
+                frames[name]
+                .join(keys, on="person_id", how="left")
+                .with_columns(
+                    pl.when(pl.col(key) != "")
+                    .then(pl.col(key))
+                    .when(pl.col("pnc_id") != "")
+                    .then(pl.col("pnc_id"))
+                    .otherwise(pl.col("person_id"))
+                    .alias("person_id")
+                )
+            )
         for name, columns in IMPORT_FILES.items():
             frame = frames[name].select(columns)
             first = name not in self.handles

@@ -50,7 +50,7 @@ class Command(BaseCommand):
                 people=options["people"],
                 seed=options["seed"],
                 as_of=as_of,
-                out_dir=options["out"],
+                out_dir=Path(options["out"]) if options["out"] else None,
                 to_database=to_db,
             )
         except SimulationRefused as exc:
