@@ -29,6 +29,12 @@ def main() -> int:
         if (SOURCE / name).exists():
             shutil.copy2(SOURCE / name, TARGET / name)
     shutil.copytree(SOURCE / "assets", TARGET / "assets")
+    # The stylesheet refers to /assets/...; point it at the copy beside it under /static/.
+    css = TARGET / "govuk-frontend.min.css"
+    if css.exists():
+        css.write_text(
+            css.read_text(encoding="utf-8").replace("url(/assets/", "url(assets/"), encoding="utf-8"
+        )
     missing = [n for n in FILES[::2] if not (TARGET / n).exists()]
     if missing:
         print(f"GOV.UK Frontend files missing from the npm package: {missing}", file=sys.stderr)

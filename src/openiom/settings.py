@@ -142,6 +142,7 @@ AXES_COOLOFF_TIME = 1  # hours
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_ENABLED = env_bool("AXES_ENABLED", default=True)
+AXES_LOCKOUT_CALLABLE = "openiom.accounts.views.lockout_response"
 
 OTP_TOTP_ISSUER = "openiom"
 # Require a second factor for every user in production (OIDC deployments can turn this off
@@ -158,7 +159,10 @@ DATE_FORMAT = "j F Y"
 SHORT_DATE_FORMAT = "d/m/Y"
 
 STATIC_URL = "/static/"
+# GOV.UK Frontend is copied here from npm by scripts/copy_assets.py (never committed).
+STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = Path(env_str("STATIC_ROOT", str(VAR_DIR / "staticfiles")))
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # WhiteNoise warns on every request otherwise
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {

@@ -1,8 +1,12 @@
-from django.contrib.auth import views as auth_views
 from django.urls import path
+
+from openiom.accounts import views
 
 app_name = "accounts"
 urlpatterns = [
-    path("sign-in", auth_views.LoginView.as_view(), name="sign-in"),
-    path("sign-out", auth_views.LogoutView.as_view(), name="sign-out"),
+    path("sign-in", views.sign_in, name="sign-in"),
+    path("sign-in/code", views.verify_code, name="verify-code"),
+    path("sign-out", views.sign_out, name="sign-out"),
+    path("two-factor", views.two_factor_setup, name="two-factor-setup"),
+    path("role", views.choose_role, name="choose-role"),
 ]

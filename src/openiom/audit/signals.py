@@ -50,3 +50,24 @@ def _sign_in_failed(
         context={"username": username},
         details={"username": username},
     )
+
+
+def _connect_lockout() -> None:
+    from axes.signals import user_locked_out
+
+    def _locked_out(
+        sender: Any, request: Any = None, username: str | None = None, **kwargs: Any
+    ) -> None:
+        name = str(username or "")[:150]
+        record(
+            "auth.locked_out",
+            actor=None,
+            username=name,
+            context={"username": name},
+            details={"username": name, "ip_address": kwargs.get("ip_address")},
+        )
+
+    user_locked_out.connect(_locked_out, dispatch_uid="openiom_audit_locked_out", weak=False)
+
+
+_connect_lockout()

@@ -71,7 +71,11 @@ class VersionedPolicy(models.Model):
     change_note = models.TextField(blank=True, db_comment="Why this version was made.")
     config = models.JSONField(db_comment="The rule set itself (weights, thresholds, windows).")
     created_by = models.ForeignKey(
-        "auth.User", null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+        "auth.User",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
         db_comment="Who made this version; empty for shipped defaults.",
     )
     created_at = models.DateTimeField(auto_now_add=True, db_comment="When this version was made.")
