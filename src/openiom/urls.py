@@ -9,6 +9,9 @@ urlpatterns = [
     path("people/", include("openiom.people.urls")),
     path("audit/", include("openiom.audit.urls")),
     path("imports/", include("openiom.imports.urls")),
+    path("cohort/", include("openiom.cohort.urls")),
+    path("scoring/", include("openiom.scoring.urls")),
+    path("scrutiny/", include("openiom.scrutiny.urls")),
     path("api/", api.urls),
     path("django-admin/", admin.site.urls),
 ]
