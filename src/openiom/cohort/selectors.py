@@ -6,7 +6,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from django.db.models import F, OuterRef, Subquery
+from django.db.models import F, OuterRef, Q, Subquery
 from django.utils import timezone
 
 from openiom.access.policy import people_visible_to
@@ -328,3 +328,14 @@ def notifications_for(*, user: Any, unread_only: bool = False) -> list[Notificat
     if unread_only:
         qs = qs.filter(read_at__isnull=True)
     return list(qs.order_by("-created_at", "-id"))
+
+
+def registered_person_ids(*, as_of: dt.date) -> set[int]:
+    """People on any IOM cohort on the date (scoring marks them on the candidate list).
+
+    Not audited: ids only, read by the scoring engine, never shown as such.
+    """
+    rows = Registration.objects.filter(start_date__lte=as_of).filter(
+        Q(end_date__isnull=True) | Q(end_date__gt=as_of)
+    )
+    return set(rows.values_list("person_id", flat=True))
