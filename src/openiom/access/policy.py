@@ -27,6 +27,7 @@ from openiom.accounts.models import Role
 
 if TYPE_CHECKING:
     from openiom.accounts.actor import Actor
+    from openiom.cohort.models import Registration
     from openiom.people.models import Person
 
 
@@ -44,6 +45,30 @@ class Action(StrEnum):
     RESOLVE_MATCH = "resolve match"
     VIEW_AUDIT = "view audit"
     MANAGE_USERS = "manage users"
+
+
+class CohortAction(StrEnum):
+    """The IOM lifecycle (referral, panel, registration, RAG, exit)."""
+
+    REFER_PERSON = "refer person"
+    LIST_FOR_PANEL = "list referral for panel"
+    RECORD_PANEL_DECISION = "record panel decision"
+    REGISTER = "register"
+    SET_RAG = "set RAG status"
+    DEREGISTER = "de-register"
+    EDIT_POLICY = "edit cohort policy"
+    VIEW_REGISTER = "view cohort register"
+
+
+class ScoringAction(StrEnum):
+    """Identification scoring (candidate lists and their rule sets)."""
+
+    PUBLISH_POLICY = "publish scoring policy"
+    RUN_SCORING = "run scoring"
+    VIEW_SCORES = "view scores"
+
+
+AnyAction = Action | CohortAction | ScoringAction
 
 
 @dataclass(frozen=True)
@@ -120,8 +145,24 @@ def _in_hub(actor: Actor, person: Person) -> bool:
     return m is None or m.hub_id is None or m.hub_id == person.hub_id
 
 
-def can(actor: Actor, action: Action, person: Person | None = None) -> Decision:
-    """Decide; never raises. Person-level actions need a person."""
+def can(
+    actor: Actor | None,
+    action: AnyAction,
+    person: Person | None = None,
+    *,
+    registration: Registration | None = None,
+) -> Decision:
+    """Decide; never raises. Person-level actions need a person (or, for RAG, a registration).
+
+    `actor` None is the system itself (the weekly scoring run, commands), which may only run
+    and read scoring.
+    """
+    if isinstance(action, ScoringAction):
+        return _scoring_decision(actor, action)
+    if actor is None:
+        return Decision(False, "no signed-in user")
+    if isinstance(action, CohortAction):
+        return _cohort_decision(actor, action, person, registration)
     if actor.membership is None:
         return Decision(False, "no active agency role")
     role = actor.role
@@ -210,3 +251,87 @@ def records_for(actor: Actor, person: Person, queryset: QuerySet) -> QuerySet:
     if _sees_all_records(actor, person):
         return queryset
     return queryset.filter(recorded_by_agency_id=actor.agency_id)
+
+
+# --- The IOM lifecycle --------------------------------------------------------------------------
+# - Refer a person: anyone who may view them (seed 001: "any agency or partner ... can refer").
+# - List for panel, record a panel decision, register, de-register, edit cohort/RAG/exit policy:
+#   IOM coordinators at core agencies (police, probation) who may view the person.
+# - Set RAG (and record an exit plan): coordinators and offender managers at core agencies, and
+#   the registration's lead worker, whatever their agency.
+# - View the register: area-scope staff see their area's registrations, partners only the people
+#   they work with.
+
+COHORT_COORDINATOR_ONLY = {
+    CohortAction.LIST_FOR_PANEL,
+    CohortAction.RECORD_PANEL_DECISION,
+    CohortAction.REGISTER,
+    CohortAction.DEREGISTER,
+}
+
+
+def _core_coordinator(actor: Actor) -> bool:
+    return actor.role == Role.COORDINATOR and _is_core(actor)
+
+
+def _core_case_manager(actor: Actor) -> bool:
+    return actor.role in {Role.COORDINATOR, Role.OFFENDER_MANAGER} and _is_core(actor)
+
+
+def _cohort_decision(
+    actor: Actor,
+    action: CohortAction,
+    person: Person | None,
+    registration: Registration | None,
+) -> Decision:
+    if actor.membership is None:
+        return Decision(False, "no active agency role")
+    if actor.role == Role.ADMINISTRATOR:
+        return Decision(False, "administrators manage accounts, not people's records")
+    coordinators = "IOM coordinators at police and probation only"
+    if action == CohortAction.EDIT_POLICY:
+        return Decision(_core_coordinator(actor), coordinators)
+    if person is None and registration is not None:
+        person = registration.person
+    if person is None:
+        if action == CohortAction.VIEW_REGISTER:
+            scope = has_area_scope(actor)
+            return Decision(
+                True, "area scope" if scope else "only the people your agency works with"
+            )
+        if action in COHORT_COORDINATOR_ONLY:
+            return Decision(_core_coordinator(actor), coordinators)
+        raise ValueError(f"{action} needs a person")
+
+    sees = can(actor, Action.VIEW_PERSON, person)
+    if not sees or action in {CohortAction.REFER_PERSON, CohortAction.VIEW_REGISTER}:
+        return sees
+    if action in COHORT_COORDINATOR_ONLY:
+        return Decision(_core_coordinator(actor), coordinators)
+    if action == CohortAction.SET_RAG:
+        if _core_case_manager(actor):
+            return Decision(True, "police and probation coordinators and offender managers")
+        if registration is not None and registration.lead_worker_id == actor.user.pk:
+            return Decision(True, "the lead worker")
+        return Decision(
+            False,
+            "police and probation coordinators and offender managers, and the lead worker, only",
+        )
+    return Decision(False, "unknown action")
+
+
+# --- Identification scoring --------------------------------------------------------------------
+# Coordinators and analysts with area scope run scoring, read candidate lists and publish
+# scoring rule sets; the system (actor None: the weekly task, commands) may run and read only.
+
+SCORING_ROLES = {Role.COORDINATOR, Role.ANALYST}
+
+
+def _scoring_decision(actor: Actor | None, action: ScoringAction) -> Decision:
+    if actor is None:
+        ok = action in {ScoringAction.RUN_SCORING, ScoringAction.VIEW_SCORES}
+        return Decision(ok, "the system may run scoring but not change policy")
+    if actor.membership is None:
+        return Decision(False, "no active agency role")
+    ok = actor.role in SCORING_ROLES and has_area_scope(actor)
+    return Decision(ok, "coordinators and analysts with area scope only")

@@ -10,25 +10,26 @@ from typing import TYPE_CHECKING
 
 from django.core.exceptions import PermissionDenied
 
-from openiom.access.policy import Action, Decision, can
+from openiom.access.policy import AnyAction, Decision, can
 from openiom.audit.services import record
 
 if TYPE_CHECKING:
     from openiom.accounts.actor import Actor
+    from openiom.cohort.models import Registration
     from openiom.people.models import Person
 
 
 class AccessDenied(PermissionDenied):
-    def __init__(self, action: Action | str, decision: Decision) -> None:
+    def __init__(self, action: AnyAction | str, decision: Decision) -> None:
         super().__init__(f"You cannot {action}: {decision.reason}.")
         self.action = action
         self.reason = decision.reason
 
 
-def require(actor: Actor, action: Action, person: Person | None = None) -> None:
-    decision = can(actor, action, person)
-    if decision:
-        return
+def deny(
+    actor: Actor | None, action: AnyAction | str, decision: Decision, person: Person | None = None
+) -> None:
+    """Record the refusal in the audit trail and raise AccessDenied."""
     record(
         "access.denied",
         actor=actor,
@@ -41,3 +42,18 @@ def require(actor: Actor, action: Action, person: Person | None = None) -> None:
         details={"action": str(action), "reason": decision.reason},
     )
     raise AccessDenied(action, decision)
+
+
+def require(
+    actor: Actor | None,
+    action: AnyAction,
+    person: Person | None = None,
+    *,
+    registration: Registration | None = None,
+) -> None:
+    decision = can(actor, action, person, registration=registration)
+    if decision:
+        return
+    if person is None and registration is not None:
+        person = registration.person
+    deny(actor, action, decision, person)
