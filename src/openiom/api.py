@@ -10,6 +10,7 @@ credentials, 403 when the policy refuses (the refusal is audited), 404 for unkno
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Any
 
 from django.apps import apps
@@ -25,7 +26,11 @@ from openiom.accounts.auth import API_AUTH
 from openiom.accounts.models import ApiToken
 from openiom.accounts.services import revoke_token
 from openiom.audit.api import router as audit_router
+from openiom.cohort.api import router as cohort_router
+from openiom.cohort.services import CohortError, InvalidTransition
 from openiom.people.api import router as people_router
+from openiom.scoring.api import router as scoring_router
+from openiom.scrutiny.api import router as scrutiny_router
 
 api = NinjaAPI(
     title="openiom API",
@@ -73,6 +78,24 @@ def _invalid(request: HttpRequest, exc: DjangoValidationError) -> HttpResponse:
     else:
         errors = [{"type": "value_error", "loc": ["body"], "msg": m} for m in exc.messages]
     return _detail(request, errors, 422)
+
+
+@api.exception_handler(InvalidTransition)
+def _invalid_transition(request: HttpRequest, exc: InvalidTransition) -> HttpResponse:
+    # A referral step its current state does not allow; the message names the state.
+    return _detail(request, str(exc), 409)
+
+
+_FIELD_PREFIX = re.compile(r"^([a-z][a-z_]*): ")
+
+
+@api.exception_handler(CohortError)
+def _cohort_error(request: HttpRequest, exc: CohortError) -> HttpResponse:
+    # The cohort services prefix a message with the field at fault ("note: ...") when there is one.
+    message = str(exc)
+    match = _FIELD_PREFIX.match(message)
+    loc = ["body", match.group(1)] if match else ["body"]
+    return _detail(request, [{"type": "value_error", "loc": loc, "msg": message}], 422)
 
 
 class MeOut(Schema):
@@ -134,3 +157,7 @@ def delete_token(request: HttpRequest, token_id: int = Path(..., ge=1, le=2**63 
 
 api.add_router("/people", people_router)
 api.add_router("/audit", audit_router)
+# At the root: /referrals, /registrations, /cohorts, /policies/... and /people/{id}/iom.
+api.add_router("", cohort_router)
+api.add_router("/scoring", scoring_router)
+api.add_router("/scrutiny", scrutiny_router)
