@@ -392,6 +392,8 @@ def record_panel_decision(
         ) from None
     if not isinstance(decided_on, dt.date):
         raise CohortError("decided_on: give the date of the panel")
+    if decided_on > timezone.localdate():
+        raise CohortError(f"decided_on: {decided_on} is in the future; record decisions once made")
     rationale = _required(
         rationale,
         "Give the panel's rationale"
@@ -1010,6 +1012,7 @@ def publish_cohort_policy_version(
 
     Never alters an existing version: results that used it keep pointing at it.
     """
+    require_cohort(actor, CohortAction.EDIT_POLICY)  # refuse before saying anything about input
     model = POLICY_MODELS.get(kind)
     if model is None:
         raise CohortError(f"kind: {kind!r} is not a policy kind; choose {', '.join(POLICY_MODELS)}")
@@ -1027,7 +1030,6 @@ def publish_cohort_policy_version(
     if not isinstance(effective_from, dt.date):
         raise CohortError("effective_from: give the date the version applies from")
     validate_config(kind, config)
-    require_cohort(actor, CohortAction.EDIT_POLICY)
     with transaction.atomic():
         latest = model.objects.select_for_update().filter(key=key).order_by("-version").first()
         if latest is not None and effective_from < latest.effective_from:
