@@ -57,7 +57,9 @@ def test_importing_the_files_of_an_area_already_simulated_changes_nothing(
     tmp_path: Path, personas: dict[str, Any], actor: Any
 ) -> None:
     out = tmp_path / "extract"
-    call_command("simulate", people=300, seed=9, as_of=AS_OF, out=str(out), verbosity=0)
+    call_command(
+        "simulate", people=300, seed=9, as_of=AS_OF, out=str(out), no_scheme=True, verbosity=0
+    )
     counts = _counts()
     police = Agency.objects.get(code="wessex-police")
 

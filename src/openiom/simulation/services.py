@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from openiom.simulation.generator import Parameters, generate
 from openiom.simulation.outputs import DatabaseWriter, FileWriter, write_all
+from openiom.simulation.scheme import SchemeParameters
 
 
 class SimulationRefused(Exception):
@@ -45,17 +46,28 @@ def simulate_area(
     to_database: bool = True,
     params: Parameters | None = None,
     manifest_dir: Path | None = None,
+    scheme: bool = True,
+    scheme_params: SchemeParameters | None = None,
 ) -> SimulationResult:
     """Generate `people` synthetic people with their records.
 
     Writes the database (in one transaction) unless `to_database` is False, the import files
     when `out_dir` is given, and always a manifest under var/simulations/<seed>-<people>/.
+    With a database, `scheme` (default) also simulates the partnership running IOM over the
+    years before `as_of` (openiom.simulation.scheme; needs `as_of` not after today).
     """
     if people < 1:
         raise SimulationRefused("--people must be at least 1")
     if not to_database and out_dir is None:
         raise SimulationRefused("--no-db needs --out DIR (otherwise nothing would be written)")
     params = params or Parameters()
+    scheme_params = scheme_params or SchemeParameters()
+    run_scheme = scheme and to_database
+    if run_scheme and as_of > timezone.localdate():
+        raise SimulationRefused(
+            f"--as-of {as_of} is in the future: the IOM scheme's records cannot be dated after "
+            "today (give an earlier --as-of, or --no-scheme)"
+        )
     started = timezone.now()
     clock = time.perf_counter()
     manifest_dir = manifest_dir or Path(settings.VAR_DIR) / "simulations" / f"{seed}-{people}"
@@ -81,9 +93,25 @@ def simulate_area(
                 counts = write_all(chunks, writers)
                 db_writer.finish(seed=seed, as_of=as_of)
                 db_counts = db_writer.counts
+                scheme_section: dict[str, Any] | None = None
+                if run_scheme:
+                    from openiom.simulation.scheme import simulate_scheme
+
+                    scheme_clock = time.perf_counter()
+                    if file_writer is not None:
+                        file_writer.close()  # the scheme may thin offences.csv (iom_effect)
+                    scheme_section = simulate_scheme(
+                        seed=seed,
+                        as_of=as_of,
+                        people=people,
+                        params=scheme_params,
+                        out_dir=out_dir,
+                    )
+                    scheme_section["seconds"] = round(time.perf_counter() - scheme_clock, 3)
                 manifest = _manifest(
                     people, seed, as_of, params, counts, db_counts, out_dir, started, clock
                 )
+                manifest["scheme"] = scheme_section
                 run_id = _record_run(manifest, manifest_dir, out_dir, started)
         else:
             counts = write_all(chunks, writers)
@@ -149,6 +177,14 @@ def _record_run(
         started_at=started,
         duration_seconds=manifest["generation_seconds"],
     )
+    scheme = manifest.get("scheme")
+    if scheme is not None:
+        # the scheme's parameters and counts beside the generator's (counts stay the area's)
+        run.parameters = {
+            **run.parameters,
+            "scheme": {"parameters": scheme["parameters"], "counts": scheme["counts"]},
+        }
+        run.save(update_fields=["parameters"])
     # a command-line run has no signed-in actor; the audit row still says what was created
     record(
         "simulation.generated",
@@ -158,4 +194,8 @@ def _record_run(
         details={"seed": run.seed, "people": run.people, "as_of": run.as_of},
         context={"people": run.people, "seed": run.seed},
     )
+    if scheme is not None:
+        from openiom.simulation.scheme import record_scheme_event
+
+        record_scheme_event(scheme, run)
     return run.pk

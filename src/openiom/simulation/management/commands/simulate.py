@@ -35,6 +35,11 @@ class Command(BaseCommand):
         )
         parser.add_argument("--out", type=Path, default=None, help="Also write import files here.")
         parser.add_argument("--no-db", action="store_true", help="Write files only (needs --out).")
+        parser.add_argument(
+            "--no-scheme",
+            action="store_true",
+            help="Do not simulate the partnership running IOM over the last three years.",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         from openiom.people.models import Person
@@ -52,6 +57,7 @@ class Command(BaseCommand):
                 as_of=as_of,
                 out_dir=Path(options["out"]) if options["out"] else None,
                 to_database=to_db,
+                scheme=not options["no_scheme"],
             )
         except SimulationRefused as exc:
             raise CommandError(str(exc)) from None
@@ -63,4 +69,14 @@ class Command(BaseCommand):
                 f"in {m['generation_seconds']:.1f}s: {counts}."
             )
         )
+        scheme = m.get("scheme")
+        if scheme:
+            c = scheme["counts"]
+            self.stdout.write(
+                f"IOM scheme since {scheme['start']} ({scheme['seconds']:.1f}s): "
+                f"{c.get('cohort.Referral', 0):,} referrals, {scheme['panels']} panels, "
+                f"{scheme['registrations']:,} registrations ({scheme['live_registrations']} "
+                f"current), {c.get('cohort.RagAssessment', 0):,} RAG assessments, "
+                f"{scheme['scoring_runs_stored']} scoring runs stored."
+            )
         self.stdout.write(f"Manifest: {result.manifest_path}")
