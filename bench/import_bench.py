@@ -27,6 +27,20 @@ os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/bench_
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "openiom.settings")
 
 
+def _load() -> str:
+    """1/5/15-minute load averages: other jobs on the machine skew the timings."""
+    return " ".join(f"{v:.2f}" for v in os.getloadavg())
+
+
+def _backend_cpu(pid: int) -> float:
+    """CPU seconds used so far by a local PostgreSQL backend (0 if /proc cannot tell)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError):
+        return 0.0
+
+
 def ensure_database(url: str) -> None:
     import psycopg
 
@@ -167,22 +181,36 @@ def main() -> None:
 
     times = []
     rows = 0
+    with connection.cursor() as c:
+        c.execute("SELECT pg_backend_pid()" if connection.vendor == "postgresql" else "SELECT 0")
+        backend = c.fetchone()[0]
     for run in range(args.runs):
         empty()
         start = time.perf_counter()
+        cpu0, db0 = time.process_time(), _backend_cpu(backend)
         result = import_extract(actor=actor, files=files, agency=agency)
         elapsed = time.perf_counter() - start
+        # CPU seconds (Python + database) do not grow when other jobs load the machine.
+        cpu = (time.process_time() - cpu0, _backend_cpu(backend) - db0)
         if not result.accepted:
             for p in result.problems[:20]:
                 print(p)
             raise SystemExit("bench import rejected")
         rows = result.batch.rows_total
         times.append(elapsed)
-        print(f"run {run + 1}: {elapsed:.1f} s ({rows:,} rows) {result.batch.message}")
+        print(
+            f"run {run + 1}: {elapsed:.1f} s ({rows:,} rows) {result.batch.message} "
+            f"[CPU: Python {cpu[0]:.1f} s, PostgreSQL {cpu[1]:.1f} s; load {_load()}]"
+        )
     start = time.perf_counter()
+    cpu0, db0 = time.process_time(), _backend_cpu(backend)
     again = import_extract(actor=actor, files=files, agency=agency)
     reimport = time.perf_counter() - start
-    print(f"re-import (all unchanged): {reimport:.1f} s - {again.batch.message}")
+    cpu = (time.process_time() - cpu0, _backend_cpu(backend) - db0)
+    print(
+        f"re-import (all unchanged): {reimport:.1f} s - {again.batch.message} "
+        f"[CPU: Python {cpu[0]:.1f} s, PostgreSQL {cpu[1]:.1f} s; load {_load()}]"
+    )
 
     # Baseline: the naive row-by-row ORM insert of a sample.
     person_ids = list(Person.objects.values_list("id", flat=True)[:10_000])
@@ -218,7 +246,7 @@ def main() -> None:
         f"baseline Offence.objects.create x {args.baseline:,}: {base_elapsed:.1f} s "
         f"= {base_rate:,.0f} rows/s"
     )
-    print(f"speed-up: {import_rate / base_rate:.1f}x")
+    print(f"speed-up: {import_rate / base_rate:.1f}x  (load at the end: {_load()})")
 
 
 if __name__ == "__main__":

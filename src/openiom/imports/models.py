@@ -2,8 +2,15 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
+
+# A running batch with no sign of progress for this long is shown as stalled (and failed by the
+# next background import); override with settings.IMPORT_STALLED_AFTER_SECONDS.
+DEFAULT_STALLED_AFTER_SECONDS = 15 * 60
 
 
 class BatchStatus(models.TextChoices):
@@ -12,6 +19,7 @@ class BatchStatus(models.TextChoices):
     IMPORTING = "importing", "Importing"
     COMPLETED = "completed", "Imported"
     REJECTED = "rejected", "Rejected"
+    FAILED = "failed", "Failed"
 
 
 class ImportBatch(models.Model):
@@ -43,7 +51,8 @@ class ImportBatch(models.Model):
         max_length=16,
         choices=BatchStatus.choices,
         default=BatchStatus.PENDING,
-        db_comment="pending, validating, importing, completed or rejected.",
+        db_comment="pending, validating, importing, completed, rejected (errors in the files) "
+        "or failed (stopped by an unexpected error; nothing imported).",
     )
     counts = models.JSONField(
         default=dict,
@@ -66,7 +75,17 @@ class ImportBatch(models.Model):
         null=True, blank=True, db_comment="When checking the files began."
     )
     finished_at = models.DateTimeField(
-        null=True, blank=True, db_comment="When the batch was imported or rejected."
+        null=True, blank=True, db_comment="When the batch was imported, rejected or failed."
+    )
+    heartbeat_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        db_comment="Last sign of life of the import while it runs, to spot a stalled one.",
+    )
+    task_id = models.CharField(
+        max_length=64,
+        blank=True,
+        db_comment="Id of the background task importing the batch (empty if run directly).",
     )
 
     class Meta:
@@ -81,7 +100,20 @@ class ImportBatch(models.Model):
 
     @property
     def is_finished(self) -> bool:
-        return self.status in {BatchStatus.COMPLETED, BatchStatus.REJECTED}
+        return self.status in {BatchStatus.COMPLETED, BatchStatus.REJECTED, BatchStatus.FAILED}
+
+    @property
+    def last_seen(self) -> dt.datetime | None:
+        """Latest sign of life: heartbeat, start or upload."""
+        return self.heartbeat_at or self.started_at or self.created_at
+
+    @property
+    def stalled(self) -> bool:
+        """Unfinished with no sign of life for a long time: running without progress, or
+        waiting for a worker that has not taken it."""
+        if self.is_finished or self.last_seen is None:
+            return False
+        return timezone.now() - self.last_seen > stalled_after()
 
     @property
     def percent_done(self) -> int:
@@ -217,3 +249,9 @@ class PendingMatch(models.Model):
     @property
     def held_counts(self) -> dict[str, int]:
         return {k: len(v) for k, v in self.incoming.get("records", {}).items()}
+
+
+def stalled_after() -> dt.timedelta:
+    return dt.timedelta(
+        seconds=getattr(settings, "IMPORT_STALLED_AFTER_SECONDS", DEFAULT_STALLED_AFTER_SECONDS)
+    )

@@ -7,9 +7,11 @@ The linking and matching rules are described in docs/import-format.md.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
 import logging
+import os
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
@@ -19,6 +21,9 @@ from typing import TYPE_CHECKING, Any
 
 import polars as pl
 from django.conf import settings
+from django.core.exceptions import PermissionDenied
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
 from django.db import DatabaseError, connection, connections, transaction
 from django.utils import timezone
 
@@ -39,10 +44,11 @@ from openiom.imports.models import (
     MatchDecision,
     MatchStatus,
     PendingMatch,
+    stalled_after,
 )
 from openiom.imports.parsing import ROW, Problem, read_file
 from openiom.imports.validation import Lookups, validate
-from openiom.imports.writer import Counts, upsert
+from openiom.imports.writer import Counts, fetch_frame, temp_table, upsert
 from openiom.partnership.models import Hub
 from openiom.people.models import Address, IdentifierScheme, Person, PersonIdentifier
 from openiom.people.normalise import normalise_name
@@ -55,7 +61,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 MAX_STORED_ERRORS = 1_000
-LOOKUP_CHUNK = 5_000
 IDENTIFIERS = ["pnc_id", "crn", "prison_number"]
 PERSON_FIELDS = [
     "hub_id",
@@ -167,11 +172,14 @@ class _Progress:
         if self._side is not None:
             with self._side.cursor() as c:
                 c.execute(
-                    f"UPDATE {ImportBatch._meta.db_table} SET rows_done = %s WHERE id = %s",  # noqa: S608
+                    f"UPDATE {ImportBatch._meta.db_table} "  # noqa: S608
+                    "SET rows_done = %s, heartbeat_at = now() WHERE id = %s",
                     [value, self.batch.pk],
                 )
         elif self.batch.pk and not connection.in_atomic_block:
-            ImportBatch.objects.filter(pk=self.batch.pk).update(rows_done=value)
+            ImportBatch.objects.filter(pk=self.batch.pk).update(
+                rows_done=value, heartbeat_at=timezone.now()
+            )
 
     def advance(self, n: int) -> None:
         self.base += n
@@ -271,9 +279,20 @@ def _check_files(
 # --- linking people ------------------------------------------------------------------------
 
 
-def _chunks(values: list[Any], size: int = LOOKUP_CHUNK) -> Iterable[list[Any]]:
-    for i in range(0, len(values), size):
-        yield values[i : i + size]
+_KEY_COLUMNS = "source_system varchar(40), source_id varchar(64)"
+_KEY_SCHEMA = {"source_system": pl.String, "source_id": pl.String, "pk": pl.Int64}
+
+
+def _keys_frame(keys: Iterable[tuple[str, str]]) -> pl.DataFrame:
+    pairs = list(keys)
+    return pl.DataFrame(
+        {"source_system": [k[0] for k in pairs], "source_id": [k[1] for k in pairs]},
+        schema={"source_system": pl.String, "source_id": pl.String},
+    )
+
+
+def _table(model: type[Any]) -> str:
+    return str(connection.ops.quote_name(model._meta.db_table))
 
 
 def _existing_by_source(
@@ -281,70 +300,91 @@ def _existing_by_source(
 ) -> dict[tuple[str, str], int]:
     """(source_system, source_id) -> Person id, via the person or an identifier recorded on it.
 
-    Keys that are the person's own source id (not an identifier) are added to `own`."""
+    Keys that are the person's own source id (not an identifier) are added to `own`.
+    The keys go into a temporary table and are joined, rather than sent in chunks of IN (...)."""
+    if not keys:
+        return {}
     found: dict[tuple[str, str], int] = {}
-    by_system: dict[str, list[str]] = defaultdict(list)
-    for system, sid in keys:
-        by_system[system].append(sid)
-    for system, ids in by_system.items():
-        for model in (PersonIdentifier, Person):
-            if not model._default_manager.filter(source_system=system).exists():
-                continue
-            col = "person_id" if model is PersonIdentifier else "id"
-            for chunk in _chunks(ids):
-                for sid, pk in (
-                    model._default_manager.filter(source_system=system, source_id__in=chunk)
-                    .order_by()
-                    .values_list("source_id", col)
-                ):
-                    found[(system, sid)] = pk
-                    if own is not None and model is Person:
-                        own.add((system, sid))
+    with temp_table("_import_keys", _keys_frame(keys), _KEY_COLUMNS) as k:
+        join = "x.source_system = k.source_system AND x.source_id = k.source_id"
+        noted = fetch_frame(
+            f"SELECT k.source_system, k.source_id, x.person_id FROM {k} k "  # noqa: S608
+            f"JOIN {_table(PersonIdentifier)} x ON {join}",
+            _KEY_SCHEMA,
+        )
+        people = fetch_frame(
+            f"SELECT k.source_system, k.source_id, x.id FROM {k} k "  # noqa: S608
+            f"JOIN {_table(Person)} x ON {join} AND x.source_id <> ''",
+            _KEY_SCHEMA,
+        )
+    for system, sid, pk in noted.iter_rows():
+        found[(system, sid)] = pk
+    for system, sid, pk in people.iter_rows():  # the person's own id wins over a noted one
+        found[(system, sid)] = pk
+        if own is not None:
+            own.add((system, sid))
     return found
 
 
 def _existing_by_identifier(values: set[str]) -> dict[str, set[int]]:
     """Identifier value -> ids of people with it as PNC id, CRN or prison number."""
     found: dict[str, set[int]] = defaultdict(set)
-    vals = sorted(values)
-    for col in IDENTIFIERS:
-        for chunk in _chunks(vals):
-            for value, pk in (
-                Person.objects.filter(**{f"{col}__in": chunk}).order_by().values_list(col, "id")
-            ):
-                found[value.upper()].add(pk)
+    vals = sorted(v for v in values if v)
+    if not vals:
+        return found
+    frame = pl.DataFrame({"v": vals}, schema={"v": pl.String})
+    with temp_table("_import_idents", frame, "v varchar(64)") as k:
+        sql = " UNION ALL ".join(
+            f"SELECT k.v, p.id FROM {k} k JOIN {_table(Person)} p ON p.{col} = k.v"  # noqa: S608
+            for col in IDENTIFIERS
+        )
+        rows = fetch_frame(sql, {"v": pl.String, "pk": pl.Int64})
+    for value, pk in rows.iter_rows():
+        found[value.upper()].add(pk)
     return found
 
 
 def _pending_keys(keys: set[tuple[str, str]]) -> dict[tuple[str, str], int]:
-    found: dict[tuple[str, str], int] = {}
-    by_system: dict[str, list[str]] = defaultdict(list)
-    for system, sid in keys:
-        by_system[system].append(sid)
-    pending = PendingMatch.objects.filter(status=MatchStatus.PENDING)
-    if not pending.exists():
-        return found
-    for system, ids in by_system.items():
-        for chunk in _chunks(ids):
-            for sid, pk in pending.filter(source_system=system, source_id__in=chunk).values_list(
-                "source_id", "id"
-            ):
-                found[(system, sid)] = pk
-    return found
+    if not keys or not PendingMatch.objects.filter(status=MatchStatus.PENDING).exists():
+        return {}
+    with temp_table("_import_keys", _keys_frame(keys), _KEY_COLUMNS) as k:
+        rows = fetch_frame(
+            f"SELECT k.source_system, k.source_id, m.id FROM {k} k "  # noqa: S608
+            f"JOIN {_table(PendingMatch)} m ON m.source_system = k.source_system "
+            "AND m.source_id = k.source_id AND m.status = %s",
+            _KEY_SCHEMA,
+            [MatchStatus.PENDING.value],
+        )
+    return {(system, sid): pk for system, sid, pk in rows.iter_rows()}
 
 
 def _name_dob_candidates(
     rows: list[tuple[str, str, dt.date]],
 ) -> dict[tuple[str, str, dt.date], list[int]]:
+    """(normalised first names, normalised surname, date of birth) -> ids of people, by id."""
     found: dict[tuple[str, str, dt.date], list[int]] = defaultdict(list)
-    dobs = sorted({r[2] for r in rows})
-    for chunk in _chunks(dobs, 1_000):
-        for pk, fn, sn, dob in (
-            Person.objects.filter(date_of_birth__in=chunk)
-            .order_by("id")
-            .values_list("id", "first_names_norm", "surname_norm", "date_of_birth")
-        ):
-            found[(fn, sn, dob)].append(pk)
+    if not rows:
+        return found
+    frame = pl.DataFrame(
+        {
+            "k": list(range(len(rows))),
+            "fn": [r[0] for r in rows],
+            "sn": [r[1] for r in rows],
+            "dob": [r[2] for r in rows],
+        },
+        schema={"k": pl.Int64, "fn": pl.String, "sn": pl.String, "dob": pl.Date},
+    )
+    with temp_table(
+        "_import_names", frame, "k bigint, fn varchar(200), sn varchar(100), dob date"
+    ) as k:
+        hits = fetch_frame(
+            f"SELECT k.k, p.id FROM {k} k JOIN {_table(Person)} p "  # noqa: S608
+            "ON p.first_names_norm = k.fn AND p.surname_norm = k.sn AND p.date_of_birth = k.dob "
+            "ORDER BY p.id",
+            {"k": pl.Int64, "pk": pl.Int64},
+        )
+    for i, pk in hits.iter_rows():
+        found[rows[i]].append(pk)
     return found
 
 
@@ -805,7 +845,8 @@ def import_extract(
     progress: Callable[[int, int], None] | None = None,
     dry_run: bool = False,
 ) -> ImportResult:
-    """Import extract files all-or-nothing; returns the batch (completed or rejected).
+    """Import extract files all-or-nothing, now; returns the batch (completed, rejected or
+    failed).
 
     With dry_run, everything is checked and written inside a transaction that is then rolled
     back, so the counts are exact and nothing is kept (not even the batch).
@@ -820,6 +861,159 @@ def import_extract(
     return _run(actor=actor, files=files, agency=agency, progress=progress)
 
 
+# --- background imports --------------------------------------------------------------------
+
+DEFAULT_SYNC_MAX_BYTES = 1_000_000
+
+
+def sync_max_bytes() -> int:
+    """Uploads up to this size are imported within the request (no wait for a worker)."""
+    return int(getattr(settings, "IMPORT_SYNC_MAX_BYTES", DEFAULT_SYNC_MAX_BYTES))
+
+
+def _stored_name(batch_pk: int, index: int) -> str:
+    # Never the uploaded file name: it is the user's text and must not become a path.
+    return f"imports/{batch_pk}/{index}.upload"
+
+
+def start_import(
+    *,
+    actor: Actor,
+    files: Sequence[ExtractFile],
+    agency: Agency,
+    membership_id: int | None = None,
+) -> ImportBatch:
+    """The upload page's import: small uploads now, larger ones as background work.
+
+    For the background, the files are stored (default storage, under imports/<batch id>/) and
+    a task is queued; the batch stays *pending* until a worker (manage.py db_worker) takes it,
+    and its page shows progress. The stored files are deleted when the task ends."""
+    require(actor, Action.IMPORT_EXTRACT)
+    if sum(len(f.data) for f in files) <= sync_max_bytes():
+        return _run(actor=actor, files=files, agency=agency, progress=None).batch
+    from openiom.imports.tasks import import_batch_task
+
+    batch = _create_batch(actor=actor, files=files, agency=agency, status=BatchStatus.PENDING)
+    try:
+        # batch.files is in this order (see _checksum); file i is stored as number i.
+        for i, f in enumerate(sorted(files, key=lambda f: f.name)):
+            name = _stored_name(batch.pk, i)
+            if default_storage.exists(name):  # left by a database since reset: never reuse
+                default_storage.delete(name)
+            if default_storage.save(name, ContentFile(f.data)) != name:
+                raise OSError(f"the upload could not be stored as {name}")
+        task_result = import_batch_task.enqueue(batch_id=batch.pk, membership_id=membership_id)
+    except Exception as e:
+        log.exception("import batch %s could not be queued", batch.pk)
+        _fail(batch.pk, f"The import could not be started ({type(e).__name__}: {e})")
+        _delete_stored(batch)
+    else:
+        # update(), not save(): an immediate backend has already run the task.
+        ImportBatch.objects.filter(pk=batch.pk).update(task_id=str(task_result.id)[:64])
+    batch.refresh_from_db()
+    return batch
+
+
+def run_stored_batch(*, batch_id: int, membership_id: int | None = None) -> str:
+    """The background task's work: import a pending batch from its stored files.
+
+    Whatever happens the batch ends completed, rejected or failed (with the reason), and the
+    stored files are deleted. A batch that is no longer pending (a repeated task) is left alone.
+    """
+    from openiom.accounts.actor import actor_for_user
+
+    fail_stalled_batches()
+    now = timezone.now()
+    claimed = ImportBatch.objects.filter(pk=batch_id, status=BatchStatus.PENDING).update(
+        status=BatchStatus.VALIDATING, started_at=now, heartbeat_at=now
+    )
+    batch = ImportBatch.objects.select_related("agency", "created_by").get(pk=batch_id)
+    if not claimed:
+        log.warning("import batch %s is %s, not pending; not run again", batch_id, batch.status)
+        return str(batch.status)
+    try:
+        if batch.created_by is None:
+            raise ValueError("the batch has no user to act as")
+        actor = actor_for_user(batch.created_by, membership_id)
+        require(actor, Action.IMPORT_EXTRACT)
+        files = []
+        for i, m in enumerate(batch.files):
+            try:
+                with default_storage.open(_stored_name(batch.pk, i), "rb") as fh:
+                    data = fh.read()
+            except OSError as e:
+                raise ValueError(f"the uploaded file {m['name']} is no longer stored") from e
+            files.append(ExtractFile(m["name"], data, m.get("record_type") or None))
+        result = _process(result=ImportResult(batch), actor=actor, files=files, progress=None)
+        return str(result.batch.status)
+    except Exception as e:
+        log.exception("import batch %s failed", batch_id)
+        _fail(batch_id, _failure_message(e))
+        return str(BatchStatus.FAILED)
+    finally:
+        _delete_stored(batch)
+
+
+def _failure_message(e: BaseException) -> str:
+    if isinstance(e, PermissionDenied):
+        why = "the uploader is no longer allowed to import extracts"
+    else:
+        why = f"{type(e).__name__}: {e}"
+    return f"Nothing was imported: the import stopped because of an unexpected problem ({why})"[
+        :500
+    ]
+
+
+def _fail(batch_pk: int, message: str) -> None:
+    """Mark an unfinished batch failed. Outside any transaction of the import, so it sticks."""
+    ImportBatch.objects.filter(pk=batch_pk).exclude(
+        status__in=[BatchStatus.COMPLETED, BatchStatus.REJECTED]
+    ).update(status=BatchStatus.FAILED, message=message[:500], finished_at=timezone.now())
+
+
+def _delete_stored(batch: ImportBatch) -> None:
+    for i in range(len(batch.files)):
+        try:
+            default_storage.delete(_stored_name(batch.pk, i))
+        except OSError:  # deleting is tidying up; a leftover file must not fail the batch
+            log.warning("could not delete stored upload %s", _stored_name(batch.pk, i))
+    with contextlib.suppress(NotImplementedError, OSError):  # the now empty folder, if any
+        os.rmdir(default_storage.path(f"imports/{batch.pk}"))
+
+
+def fail_stalled_batches() -> int:
+    """Mark failed the batches that stopped without finishing (their worker died): running,
+    but no sign of progress for settings.IMPORT_STALLED_AFTER_SECONDS. Their write transaction
+    was rolled back with the worker, so nothing of them is in the database."""
+    cutoff = timezone.now() - stalled_after()
+    running = ImportBatch.objects.filter(status__in=[BatchStatus.VALIDATING, BatchStatus.IMPORTING])
+    stale = running.filter(heartbeat_at__lt=cutoff) | running.filter(
+        heartbeat_at__isnull=True, started_at__lt=cutoff
+    )
+    return stale.update(
+        status=BatchStatus.FAILED,
+        finished_at=timezone.now(),
+        message="Nothing was imported: the import stopped without finishing (no progress for "
+        f"{int(stalled_after().total_seconds() // 60)} minutes). Upload the files again.",
+    )
+
+
+def _create_batch(
+    *, actor: Actor, files: Sequence[ExtractFile], agency: Agency, status: str
+) -> ImportBatch:
+    checksum, meta = _checksum(files)
+    now = timezone.now()
+    return ImportBatch.objects.create(
+        created_by=actor.user if getattr(actor.user, "pk", None) else None,
+        agency=agency,
+        files=meta,
+        checksum=checksum,
+        status=status,
+        started_at=now if status != BatchStatus.PENDING else None,
+        heartbeat_at=now if status != BatchStatus.PENDING else None,
+    )
+
+
 def _run(
     *,
     actor: Actor,
@@ -827,16 +1021,20 @@ def _run(
     agency: Agency,
     progress: Callable[[int, int], None] | None,
 ) -> ImportResult:
-    checksum, meta = _checksum(files)
-    batch = ImportBatch.objects.create(
-        created_by=actor.user if getattr(actor.user, "pk", None) else None,
-        agency=agency,
-        files=meta,
-        checksum=checksum,
-        status=BatchStatus.VALIDATING,
-        started_at=timezone.now(),
-    )
-    result = ImportResult(batch)
+    batch = _create_batch(actor=actor, files=files, agency=agency, status=BatchStatus.VALIDATING)
+    return _process(result=ImportResult(batch), actor=actor, files=files, progress=progress)
+
+
+def _process(
+    *,
+    result: ImportResult,
+    actor: Actor,
+    files: Sequence[ExtractFile],
+    progress: Callable[[int, int], None] | None,
+) -> ImportResult:
+    batch = result.batch
+    agency = batch.agency
+    checksum = batch.checksum
     problems = _file_problems(files)
     if problems:
         return _reject(result, problems, len(problems), actor=actor)
@@ -845,6 +1043,7 @@ def _run(
         for m in batch.files:
             item = checked.get(m["record_type"])
             m["rows"] = item.frame.height if item else None
+        _beat(batch)
         if not problems:
             people = checked.get("people")
             if people is not None:
@@ -868,7 +1067,8 @@ def _run(
 
     batch.status = BatchStatus.IMPORTING
     batch.rows_total = sum(c.frame.height for c in checked.values())
-    batch.save(update_fields=["status", "rows_total", "files"])
+    batch.heartbeat_at = timezone.now()
+    batch.save(update_fields=["status", "rows_total", "files", "heartbeat_at"])
     reporter = _Progress(batch, progress)
     reporter.start_side_connection()
     try:
@@ -878,6 +1078,7 @@ def _run(
             batch.counts = counts
             batch.rows_done = batch.rows_total
             batch.finished_at = timezone.now()
+            batch.heartbeat_at = batch.finished_at
             batch.message = _summary(counts)
             batch.save()
             record(
@@ -901,9 +1102,21 @@ def _run(
         batch.refresh_from_db()
         problem = FileProblem("(upload)", None, "", "", f"the database refused the import: {e}")
         return _reject(result, [problem], 1, actor=actor)
+    except Exception as e:
+        # A bug or lost resource: the transaction is rolled back; say so rather than leave
+        # the batch "importing" for ever.
+        log.exception("import batch %s failed while writing", batch.pk)
+        _fail(batch.pk, _failure_message(e))
+        batch.refresh_from_db()
     finally:
         reporter.close()
     return result
+
+
+def _beat(batch: ImportBatch) -> None:
+    """A sign of life between the stages of checking (for the stalled-batch display)."""
+    if batch.pk and not connection.in_atomic_block:
+        ImportBatch.objects.filter(pk=batch.pk).update(heartbeat_at=timezone.now())
 
 
 def _summary(counts: dict[str, dict[str, int]]) -> str:

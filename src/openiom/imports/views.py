@@ -17,7 +17,7 @@ from openiom.core.csv_safety import safe_row
 from openiom.imports import selectors
 from openiom.imports.forms import MatchDecisionForm, UploadForm
 from openiom.imports.models import ImportBatch, MatchStatus, PendingMatch
-from openiom.imports.services import ExtractFile, import_extract, resolve_pending_match
+from openiom.imports.services import ExtractFile, resolve_pending_match, start_import
 from openiom.partnership.models import Hub
 
 REFRESH_SECONDS = 5
@@ -42,8 +42,13 @@ def upload(request: HttpRequest) -> HttpResponse:
             )
             for f in form.cleaned_data["extract_files"]
         ]
-        result = import_extract(actor=actor, files=files, agency=form.cleaned_data["agency"])
-        return redirect("imports:batch_detail", pk=result.batch.pk)
+        batch = start_import(
+            actor=actor,
+            files=files,
+            agency=form.cleaned_data["agency"],
+            membership_id=actor.membership.pk if actor.membership else None,
+        )
+        return redirect("imports:batch_detail", pk=batch.pk)
     status = 400 if request.method == "POST" else 200
     return render(request, "imports/upload.html", {"form": form}, status=status)
 
@@ -76,6 +81,7 @@ def batch_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "counts": counts,
             "queued": batch.counts.get("matches", {}).get("queued", 0),
             "refresh": None if batch.is_finished else REFRESH_SECONDS,
+            "stalled": batch.stalled,
             "first_errors": selectors.batch_errors(batch=batch)[:10],
         },
     )
