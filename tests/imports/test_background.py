@@ -12,6 +12,7 @@ from django.test import override_settings
 from django.urls import reverse
 from django.utils import timezone
 
+from openiom.audit.models import AuditEvent
 from openiom.imports import services
 from openiom.imports.models import BatchStatus, ImportBatch
 from openiom.imports.services import fail_stalled_batches, run_stored_batch
@@ -139,6 +140,8 @@ def test_failure_in_the_task_marks_the_batch_failed(
     assert "RuntimeError: disk on fire" in batch.message
     assert model_counts() == before  # all or nothing
     assert _stored_files(media) == []
+    failed = AuditEvent.objects.get(event_type="import.failed")
+    assert failed.actor_username == "coordinator" and failed.details["batch_id"] == batch.pk
     page = client.get(response["Location"])
     assert b"The import failed" in page.content
     assert b"disk on fire" in page.content

@@ -128,3 +128,9 @@ register(
     "Set up two-factor authentication",
     lambda c: f"Set up two-factor authentication for {c['username']}",
 )
+register(
+    "import.failed",
+    S,
+    "An import stopped with an unexpected problem; nothing was imported",
+    lambda c: f"Import of {c['file']} failed: {c['why']}",
+)

@@ -966,9 +966,21 @@ def _failure_message(e: BaseException) -> str:
 
 def _fail(batch_pk: int, message: str) -> None:
     """Mark an unfinished batch failed. Outside any transaction of the import, so it sticks."""
-    ImportBatch.objects.filter(pk=batch_pk).exclude(
-        status__in=[BatchStatus.COMPLETED, BatchStatus.REJECTED]
-    ).update(status=BatchStatus.FAILED, message=message[:500], finished_at=timezone.now())
+    marked = (
+        ImportBatch.objects.filter(pk=batch_pk)
+        .exclude(status__in=[BatchStatus.COMPLETED, BatchStatus.REJECTED, BatchStatus.FAILED])
+        .update(status=BatchStatus.FAILED, message=message[:500], finished_at=timezone.now())
+    )
+    if marked:
+        batch = ImportBatch.objects.select_related("created_by").get(pk=batch_pk)
+        record(
+            "import.failed",
+            actor=None,
+            obj=batch,
+            username=batch.created_by.get_username() if batch.created_by else "",
+            context={"file": ", ".join(f.get("name", "") for f in batch.files), "why": message},
+            details={"batch_id": batch_pk, "message": message[:500]},
+        )
 
 
 def _delete_stored(batch: ImportBatch) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from typing import Any
 
 from django.conf import settings
@@ -35,6 +37,20 @@ class Command(BaseCommand):
             lines.append(
                 f"  {p.username:<{width}}  {p.job_title} – {agencies.get(p.agency_code, p.agency_code)}"
             )
-        lines += ["", f"API docs: {url}/api/docs   Stop with Ctrl+C.", ""]
+        lines += [
+            "",
+            f"API docs: {url}/api/docs   Background worker: started (imports, scoring runs).",
+            "Stop with Ctrl+C.",
+            "",
+        ]
         self.stdout.write("\n".join(lines))
-        call_command("runserver", options["addrport"], use_reloader=False)
+        # Large imports and on-demand scoring runs are background tasks: run one worker beside
+        # the server, as production runs `manage.py db_worker` beside the web processes.
+        worker = subprocess.Popen(  # noqa: S603 (our own manage.py, fixed arguments)
+            [sys.executable, str(settings.PROJECT_DIR / "manage.py"), "db_worker", "--no-reload"],
+        )
+        try:
+            call_command("runserver", options["addrport"], use_reloader=False)
+        finally:
+            worker.terminate()
+            worker.wait(timeout=10)
