@@ -16,6 +16,7 @@ from django.views.decorators.http import require_GET
 from openiom.access.policy import Action, can
 from openiom.access.services import require
 from openiom.accounts.actor import actor_for_request
+from openiom.cohort.page_data import person_iom_section
 from openiom.people.charts import offending_timeline
 from openiom.people.models import CurrentStatus, Person, SupervisionType
 from openiom.people.selectors import SEARCH_LIMIT, parse_date, search_people, view_person
@@ -174,5 +175,7 @@ def detail(request: HttpRequest, person_id: int) -> HttpResponse:
         "chart": chart,
         "today": today,
         "may_see_audit": bool(can(actor, Action.VIEW_AUDIT)),
+        # Not audited on its own: part of the consultation view_person recorded above.
+        "iom": person_iom_section(actor=actor, person=rec.person),
     }
     return render(request, "people/detail.html", context)
