@@ -260,3 +260,21 @@ def test_policy_pages_show_versions_and_sources(client_for: Any, db: Any) -> Non
     assert "Publish a new version" not in body  # analysts cannot publish
     coordinator = html(client_for("coordinator").get(reverse("cohort:policy", args=["rag", "rag"])))
     assert "Publish a new version" in coordinator
+
+
+def test_cohort_register_shows_disproportionality_to_those_who_may_see_scores(
+    client: Any, personas: dict[str, Any], make_person: Any
+) -> None:
+    client.force_login(personas["coordinator"])
+    assert client.get(reverse("cohort:register")).status_code == 200  # nobody in the area yet
+    for n in range(6):
+        make_person(sex="M" if n % 2 else "F")
+    client.force_login(personas["coordinator"])
+    body = client.get(reverse("cohort:register")).content.decode()
+    assert 'id="disproportionality-summary-heading"' in body
+    assert reverse("scrutiny:cohort_disproportionality") in body
+    assert AuditEvent.objects.filter(event_type="scrutiny.disproportionality_consulted").exists()
+
+    client.force_login(personas["probation.om"])
+    body = client.get(reverse("cohort:register")).content.decode()
+    assert 'id="disproportionality-summary-heading"' not in body

@@ -21,7 +21,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from openiom.access.policy import Action, can
+from openiom.access.policy import Action, ScoringAction, can
 from openiom.accounts.actor import Actor, actor_for_request
 from openiom.audit.services import record
 from openiom.cohort import forms as f
@@ -42,6 +42,8 @@ from openiom.cohort.services import CohortError
 from openiom.partnership.models import Agency, Hub
 from openiom.people.models import Person
 from openiom.people.selectors import get_person, view_person
+from openiom.scrutiny.disproportionality import DisproportionalityError
+from openiom.scrutiny.selectors import cohort_disproportionality
 
 RAG_ORDER = {RagStatus.RED: 0, RagStatus.AMBER: 1, RagStatus.GREEN: 2, "": 3}
 REGISTER_PAGE_SIZE = 50
@@ -447,6 +449,17 @@ def register(request: HttpRequest) -> HttpResponse:
         or status != "current",
         "today": timezone.localdate(),
     }
+    if can(actor, ScoringAction.VIEW_SCORES):
+        # Who is on the cohort, against who could be (sex, ethnicity, age): the inspectors'
+        # question, answered on the page where the cohort is managed.
+        try:
+            report, _populations = cohort_disproportionality(
+                actor=actor, as_of=timezone.localdate()
+            )
+        except DisproportionalityError:  # nobody eligible yet: nothing to compare
+            report = None
+        context["disproportionality"] = report
+        context["disproportionality_url"] = reverse("scrutiny:cohort_disproportionality")
     return render(request, "cohort/register.html", context)
 
 

@@ -9,6 +9,7 @@ from django import template
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
+from openiom.access.policy import ScoringAction, can
 from openiom.accounts.models import Role
 
 register = template.Library()
@@ -39,6 +40,9 @@ def nav_items(context: template.Context) -> list[dict[str, Any]]:
     wanted: list[tuple[str, str, str]] = [("Home", "core:home", "core")]
     if actor.role and actor.role != Role.ADMINISTRATOR:
         wanted.append(("Search people", "people:search", "people"))
+    if can(actor, ScoringAction.VIEW_SCORES):
+        wanted.append(("Candidates", "scoring:index", "scoring"))
+        wanted.append(("Score audit", "scrutiny:score_audit", "scrutiny"))
     if actor.role in IMPORT_ROLES:
         wanted.append(("Imports", "imports:batch_list", "imports"))
     if actor.role in AUDIT_ROLES:
