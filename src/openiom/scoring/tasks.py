@@ -34,7 +34,59 @@ def score_area_task(run_id: int | None = None, policy_key: str | None = None) ->
 
         actor = actor_for_user(run.requested_by)
     execute_run(run, actor=actor)
+    if run.trigger == "weekly" and policy_key:
+        schedule_weekly_scoring(policy_keys=[policy_key])  # keep the weekly chain going
     return run.pk
+
+
+WEEKLY_WEEKDAY = 0  # Monday
+WEEKLY_HOUR = 2  # 02:00 local time, before the working week's meetings
+
+
+def next_weekly_slot(now: dt.datetime | None = None) -> dt.datetime:
+    """The next Monday 02:00 (local time) strictly after now."""
+    local = timezone.localtime(now or timezone.now())
+    days = (WEEKLY_WEEKDAY - local.weekday()) % 7
+    slot = local.replace(hour=WEEKLY_HOUR, minute=0, second=0, microsecond=0) + dt.timedelta(
+        days=days
+    )
+    return slot if slot > local else slot + dt.timedelta(days=7)
+
+
+def _weekly_already_queued(policy_key: str) -> bool:
+    try:
+        from django_tasks_db.models import DBTaskResult
+    except ImportError:  # another backend: nothing to look in
+        return False
+    return DBTaskResult.objects.filter(
+        task_path=score_area_task.module_path,
+        status="READY",
+        args_kwargs__kwargs__policy_key=policy_key,
+    ).exists()
+
+
+def schedule_weekly_scoring(
+    *, policy_keys: list[str] | None = None, now: dt.datetime | None = None
+) -> list[str]:
+    """Queue next week's run for each scoring policy in force, unless one is already queued.
+
+    Idempotent: run it at deployment (`manage.py schedule_weekly_scoring`); each weekly run then
+    queues the next, so the chain continues as long as a worker runs. Returns the keys queued.
+    """
+    if not score_area_task.get_backend().supports_defer:
+        return []
+    today = timezone.localdate()
+    keys = policy_keys or sorted(
+        {p.key for p in ScoringPolicy.objects.filter(effective_from__lte=today)}
+    )
+    slot = next_weekly_slot(now)
+    queued = []
+    for key in keys:
+        if ScoringPolicy.in_force(key, today) is None or _weekly_already_queued(key):
+            continue
+        score_area_task.using(run_after=slot).enqueue(policy_key=key)
+        queued.append(key)
+    return queued
 
 
 def enqueue_scoring(*, actor: Actor, policy: ScoringPolicy, as_of: dt.date) -> ScoringRun:
