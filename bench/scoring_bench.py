@@ -6,11 +6,18 @@ simulator, at ~3 min per million people writing CSV, is too slow to regenerate p
 `--from-dir` at a `manage.py simulate --out DIR --no-db` directory to use its files instead).
 
 Baseline, side by side: a straightforward pandas implementation of the same scoring (same
-components, rounding and tie-break). The script checks both give the identical ranking.
+components, rounding and tie-break). The script checks that pandas, files and PostgreSQL give the
+identical ranking and that files and PostgreSQL give the same input fingerprint.
+
+Each leg (files, pandas, postgres) runs in its own process, so each peak RSS is that leg's alone.
+The PostgreSQL data is loaded once (about 10 minutes at 1M/10M) and reused while its row counts
+match the generated files; --reload-pg forces a reload. The load average (`uptime`) is recorded
+around every leg: other jobs on the machine slow the timings down.
 
 Usage:
   .venv/bin/python bench/scoring_bench.py [--people 1000000] [--offences-per-person 10]
       [--repeats 3] [--pg postgres://postgres@127.0.0.1:5432/bench_scoring] [--from-dir DIR]
+      [--skip-pandas] [--full-breakdown] [--reload-pg]
 """
 
 from __future__ import annotations
@@ -516,7 +523,95 @@ def _create_database(url: str) -> None:
 # --- main ----------------------------------------------------------------------------------------
 
 
+def _counts_match(directory: Path) -> bool:
+    """Whether the database already holds exactly the generated rows (so the load can be skipped)."""
+    import polars as pl
+    from django.db import connection
+
+    tables = {
+        "people": "people_person",
+        "offences": "offending_offence",
+        "arrests": "offending_arrest",
+        "intelligence": "offending_intelligenceitem",
+        "custody": "people_custodyepisode",
+    }
+    with connection.cursor() as cur:
+        for name, table in tables.items():
+            want = pl.scan_parquet(directory / f"{name}.parquet").select(pl.len()).collect().item()
+            cur.execute(f"SELECT count(*) FROM {table}")
+            if cur.fetchone()[0] != want:  # type: ignore[index]
+                return False
+    return True
+
+
+def _load() -> list[float]:
+    return [round(x, 2) for x in os.getloadavg()]
+
+
+def run_leg(leg: str, args: argparse.Namespace, data: Path, out: Path) -> dict[str, Any]:
+    """One leg, in this process: timings, peak RSS, ranking (written to `out`), fingerprint."""
+    import django
+
+    django.setup()
+    import polars as pl
+
+    from openiom.scoring import defaults, engine
+
+    config = defaults.policy_config("fixed")
+    harm, costs = defaults.HARM_TABLE, defaults.COST_TABLE
+    top = int(config["store"]["max_candidates"])
+    result: dict[str, Any] = {"leg": leg, "load_before": _load()}
+
+    def median_of(fn: Callable[[], Any], repeats: int) -> tuple[dict[str, Any], Any]:
+        med, times, peak, value = timed(fn, repeats)
+        return {"median": med, "runs": [round(t, 2) for t in times], "peak": peak}, value
+
+    if leg == "pandas":
+        stats, scored = median_of(lambda: pandas_score(data, config, harm, costs), 1)
+        scored[["person_id", "total"]].to_parquet(out)
+        result |= stats
+    else:
+        if leg == "files":
+
+            def load() -> engine.ScoringInputs:
+                return engine.load_frames_from_files(data)
+        else:
+            from django.core.management import call_command
+
+            call_command("migrate", verbosity=0)
+            if args.reload_pg or not _counts_match(data):
+                start = time.perf_counter()
+                load_postgres(data)
+                result["pg_load_seconds"] = time.perf_counter() - start
+
+            def load() -> engine.ScoringInputs:
+                return engine.load_frames_from_db(AS_OF)
+
+        def load_and_score() -> pl.DataFrame:
+            inputs = load()
+            return engine.score(inputs, config, AS_OF, harm=harm, costs=costs, breakdown=top)
+
+        stats, scored = median_of(load_and_score, args.repeats)
+        result |= stats
+        scored.select("person_id", "total").write_parquet(out)
+        del scored
+        result["load_only"], inputs = median_of(load, args.repeats)
+        result["fingerprint"], fp = median_of(lambda: engine.fingerprint(inputs), args.repeats)
+        result["fingerprint_hex"] = fp
+        result["counts"] = inputs.counts()
+        if args.full_breakdown and leg == "files":
+            start = time.perf_counter()
+            engine.score(inputs, config, AS_OF, harm=harm, costs=costs, breakdown=True)
+            result["breakdown_everyone"] = time.perf_counter() - start
+    result["load_after"] = _load()
+    return result
+
+
 def main() -> None:
+    import json
+    import platform
+    import subprocess
+
     parser = argparse.ArgumentParser()
     parser.add_argument("--people", type=int, default=1_000_000)
     parser.add_argument("--offences-per-person", type=float, default=10.0)
@@ -530,21 +625,27 @@ def main() -> None:
         "--pg", default=None, help="PostgreSQL URL for the database leg (skipped if absent)."
     )
     parser.add_argument("--skip-pandas", action="store_true")
+    parser.add_argument("--full-breakdown", action="store_true", help="Also time text for all.")
+    parser.add_argument("--reload-pg", action="store_true", help="Reload even if counts match.")
+    parser.add_argument("--leg", choices=["files", "pandas", "postgres"], help=argparse.SUPPRESS)
+    parser.add_argument("--out", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.pg:
         os.environ["DATABASE_URL"] = args.pg
-        _create_database(args.pg)
+    data = args.from_dir or args.data
 
+    if args.leg:
+        result = run_leg(args.leg, args, data, args.out)
+        args.out.with_suffix(".json").write_text(json.dumps(result))
+        return
+
+    if args.pg:
+        _create_database(args.pg)
     import django
 
     django.setup()
     import polars as pl
 
-    from openiom.scoring import defaults, engine
-
-    config = defaults.policy_config("fixed")
-    harm, costs = defaults.HARM_TABLE, defaults.COST_TABLE
-    data = args.from_dir or args.data
     if args.from_dir is None:
         marker = data / f"generated-{args.people}-{args.offences_per_person}-{args.seed}"
         if not marker.exists():
@@ -552,72 +653,56 @@ def main() -> None:
             counts = generate(data, args.people, args.offences_per_person, args.seed)
             marker.touch()
             print(f"generated {counts} in {time.perf_counter() - start:.1f}s")
-    print(f"polars {pl.__version__}, {os.cpu_count()} CPUs, data {data}")
-
-    def from_files() -> pl.DataFrame:
-        inputs = engine.load_frames_from_files(data)
-        return engine.score(inputs, config, AS_OF, harm=harm, costs=costs, breakdown=top)
-
-    top = int(config["store"]["max_candidates"])
-    med, times, peak, scored = timed(from_files, args.repeats)
     print(
-        f"polars files   : median {med:.2f}s  runs {[round(t, 2) for t in times]}  peak RSS {peak / 2**30:.2f} GB  rows {scored.height:,}"
+        f"{dt.datetime.now():%Y-%m-%d %H:%M}  polars {pl.__version__}, {os.cpu_count()} CPUs, "
+        f"{platform.processor() or platform.machine()}, data {data}"
     )
-    inputs = engine.load_frames_from_files(data)
-    start = time.perf_counter()
-    engine.score(inputs, config, AS_OF, harm=harm, costs=costs, breakdown=True)
-    print(
-        f"breakdown for everyone (not just the stored top {top}): {time.perf_counter() - start:.2f}s"
-    )
-    start = time.perf_counter()
-    fp = engine.fingerprint(inputs)
-    print(
-        f"fingerprint    : {time.perf_counter() - start:.2f}s  {fp[:16]}…  counts {inputs.counts()}"
-    )
-    del inputs
-
-    if not args.skip_pandas:
-        pmed, _ptimes, ppeak, pscored = timed(lambda: pandas_score(data, config, harm, costs), 1)
-        same = (
-            pscored["person_id"].tolist() == scored["person_id"].to_list()
-            and pscored["total"].tolist() == scored["total"].to_list()
+    legs = ["files"] + ([] if args.skip_pandas else ["pandas"]) + (["postgres"] if args.pg else [])
+    results: dict[str, dict[str, Any]] = {}
+    for leg in legs:
+        out = data / f"ranking-{leg}.parquet"
+        argv = [sys.executable, __file__, "--leg", leg, "--out", str(out)]
+        argv += ["--repeats", str(args.repeats), "--data", str(args.data)]
+        argv += ["--from-dir", str(args.from_dir)] if args.from_dir else []
+        argv += ["--pg", args.pg] if args.pg else []
+        argv += ["--full-breakdown"] if args.full_breakdown else []
+        argv += ["--reload-pg"] if args.reload_pg else []
+        subprocess.run(argv, check=True)
+        results[leg] = json.loads(out.with_suffix(".json").read_text())
+        r = results[leg]
+        line = (
+            f"{leg:9}: median {r['median']:.2f}s  runs {r['runs']}  peak RSS "
+            f"{r['peak'] / 2**30:.2f} GB  load avg {r['load_before']} -> {r['load_after']}"
         )
-        print(
-            f"pandas baseline: {pmed:.2f}s  peak RSS {ppeak / 2**30:.2f} GB  ratio {pmed / med:.1f}x  identical ranking: {same}"
-        )
-        if not same:
-            diff = next(
-                i
-                for i, (a, b) in enumerate(
-                    zip(pscored["person_id"], scored["person_id"], strict=False)
-                )
-                if a != b
+        if "load_only" in r:
+            line += (
+                f"\n           load only {r['load_only']['median']:.2f}s {r['load_only']['runs']}"
+                f"  fingerprint {r['fingerprint']['median']:.2f}s {r['fingerprint']['runs']}"
+                f"  {r['fingerprint_hex'][:16]}…"
             )
-            print(f"  first difference at rank {diff + 1}")
+        if "pg_load_seconds" in r:
+            line += f"\n           (PostgreSQL data loaded in {r['pg_load_seconds']:.0f}s)"
+        if "breakdown_everyone" in r:
+            line += f"\n           breakdown for everyone: {r['breakdown_everyone']:.2f}s"
+        print(line, flush=True)
 
-    if args.pg:
-        from django.core.management import call_command
-
-        call_command("migrate", verbosity=0)
-        start = time.perf_counter()
-        load_postgres(data)
-        print(f"postgres load  : {time.perf_counter() - start:.1f}s (COPY)")
-
-        def from_db() -> pl.DataFrame:
-            return engine.score(
-                engine.load_frames_from_db(AS_OF),
-                config,
-                AS_OF,
-                harm=harm,
-                costs=costs,
-                breakdown=top,
-            )
-
-        dmed, dtimes, dpeak, dscored = timed(from_db, args.repeats)
-        same_db = dscored["person_id"].to_list() == scored["person_id"].to_list()
-        print(
-            f"polars postgres: median {dmed:.2f}s  runs {[round(t, 2) for t in dtimes]}  peak RSS {dpeak / 2**30:.2f} GB  same ranking as files: {same_db}"
+    files = pl.read_parquet(data / "ranking-files.parquet")
+    print(f"counts {results['files']['counts']}")
+    if "pandas" in results:
+        pandas_rank = pl.read_parquet(data / "ranking-pandas.parquet")
+        same = pandas_rank["person_id"].to_list() == files["person_id"].to_list() and (
+            pandas_rank["total"].to_list() == files["total"].to_list()
         )
+        ratio = results["pandas"]["median"] / results["files"]["median"]
+        print(f"pandas / polars files: {ratio:.1f}x   identical ranking (ids and totals): {same}")
+    if "postgres" in results:
+        db = pl.read_parquet(data / "ranking-postgres.parquet")
+        same_db = db.equals(files)
+        same_fp = results["postgres"]["fingerprint_hex"] == results["files"]["fingerprint_hex"]
+        print(f"postgres vs files: identical ranking {same_db}, same fingerprint {same_fp}")
+        if "pandas" in results:
+            ratio = results["pandas"]["median"] / results["postgres"]["median"]
+            print(f"pandas (from Parquet) / polars postgres: {ratio:.1f}x")
 
 
 if __name__ == "__main__":
