@@ -82,3 +82,24 @@ def offence_code(db: Any) -> Any:
         return OffenceCode.objects.get(code=code)
 
     return get
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Every transactional test must use serialized_rollback=True.
+
+    A transactional test's teardown flushes the database and then re-creates content types
+    unless it is serialized; a later serialized test then restores its snapshot on top of them
+    and fails on duplicate keys. Serialized rollback also restores the reference data that
+    migrations load (offence codes, default policies).
+    """
+    for item in items:
+        marker = item.get_closest_marker("django_db")
+        if (
+            marker
+            and marker.kwargs.get("transaction")
+            and not marker.kwargs.get("serialized_rollback")
+        ):
+            raise pytest.UsageError(
+                f"{item.nodeid}: use @pytest.mark.django_db(transaction=True, "
+                "serialized_rollback=True) (see tests/conftest.py)"
+            )

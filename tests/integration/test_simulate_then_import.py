@@ -28,7 +28,7 @@ def _counts() -> dict[str, int]:
     }
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_simulated_files_import_cleanly_and_idempotently(
     tmp_path: Path, personas: dict[str, Any], actor: Any, settings: Any
 ) -> None:
@@ -52,7 +52,7 @@ def test_simulated_files_import_cleanly_and_idempotently(
         assert n.get("created", 0) == 0 and n.get("updated", 0) == 0, (record_type, n)
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_importing_the_files_of_an_area_already_simulated_changes_nothing(
     tmp_path: Path, personas: dict[str, Any], actor: Any
 ) -> None:

@@ -53,7 +53,7 @@ def test_coordinator_scores_and_analyst_audits(
     assert "This list is an indicator only" in page.content()
     check_accessibility(page, "candidate list")
 
-    page.get_by_role("link", name="Score").click()
+    page.get_by_role("link", name="Score", exact=True).click()
     page.wait_for_load_state()
     check_accessibility(page, "candidate list sorted")
     page.get_by_label("Flag").select_option("none")
