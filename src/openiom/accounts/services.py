@@ -185,3 +185,37 @@ def create_user_with_membership(
             context={"role": Role(role).label, "agency": agency.name, "username": username},
         )
     return user, membership
+
+
+# --- Two-factor authentication (TOTP) ---------------------------------------------------------
+
+
+def pending_totp_device(*, user: Any) -> Any:
+    """The user's unconfirmed authenticator-app device, created on first use of the set-up page.
+
+    Not audited: an unconfirmed device protects nothing until confirm_totp_device succeeds.
+    """
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    device = TOTPDevice.objects.filter(user=user, confirmed=False).order_by("pk").first()
+    if device is None:
+        device = TOTPDevice.objects.create(user=user, name="Authenticator app", confirmed=False)
+    return device
+
+
+def confirm_totp_device(*, user: Any, device: Any, code: str) -> bool:
+    """Confirm the device if the code is right (a user acting on their own account), audited."""
+    from openiom.accounts.actor import actor_for_user
+
+    if device.user_id != user.pk or not device.verify_token(code):
+        return False
+    with transaction.atomic():
+        device.confirmed = True
+        device.save(update_fields=["confirmed"])
+        record(
+            "otp.enrolled",
+            actor=actor_for_user(user),
+            obj=user,
+            context={"username": user.get_username()},
+        )
+    return True

@@ -17,7 +17,6 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import authenticate, get_user_model, login, logout
 from django.contrib.auth.decorators import login_required
-from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -28,8 +27,9 @@ from django.views.decorators.http import require_http_methods
 from django_otp import login as otp_login
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from openiom.accounts.actor import SESSION_KEY, active_memberships, actor_for_user
+from openiom.accounts.actor import SESSION_KEY, active_memberships
 from openiom.accounts.forms import ChooseRoleForm, CodeForm, SignInForm
+from openiom.accounts.services import confirm_totp_device, pending_totp_device
 from openiom.audit.services import record
 
 PENDING_USER = "openiom_2fa_user"
@@ -203,23 +203,14 @@ def two_factor_setup(request: HttpRequest) -> HttpResponse:
         if pending:
             return redirect("accounts:verify-code")
         return render(request, "accounts/two_factor_done.html")
-    device = TOTPDevice.objects.filter(user=user, confirmed=False).order_by("pk").first()
-    if device is None:
-        device = TOTPDevice.objects.create(user=user, name="Authenticator app", confirmed=False)
+    device = pending_totp_device(user=user)
     form = CodeForm(request.POST if request.method == "POST" else None)
     status = 200
     if form.is_bound and form.is_valid():
         allowed, _ = device.verify_is_allowed()
-        if allowed and device.verify_token(form.cleaned_data["code"]):
-            with transaction.atomic():
-                device.confirmed = True
-                device.save(update_fields=["confirmed"])
-                record(
-                    "otp.enrolled",
-                    actor=actor_for_user(user),
-                    obj=user,
-                    context={"username": user.get_username()},
-                )
+        if allowed and confirm_totp_device(
+            user=user, device=device, code=form.cleaned_data["code"]
+        ):
             if pending:
                 return _complete_pending(request, user, device)
             otp_login(request, device)
