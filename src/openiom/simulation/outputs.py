@@ -13,88 +13,11 @@ import polars as pl
 from django.db import connection, models
 from django.utils import timezone
 
+from openiom.imports.formats import ORDER, RECORD_TYPES
 from openiom.simulation.generator import Chunk
 
-# The import format: one CSV per record type, exactly these columns (docs/simulator.md).
-IMPORT_FILES: dict[str, list[str]] = {
-    "people": [
-        "source_system",
-        "person_id",
-        "first_names",
-        "surname",
-        "date_of_birth",
-        "sex",
-        "ethnicity_officer_defined",
-        "ethnicity_self_defined",
-        "pnc_id",
-        "crn",
-        "prison_number",
-        "hub",
-        "current_status",
-        "status_since",
-        "date_of_death",
-        "youth_justice_status",
-        "youth_justice_team",
-        "address_line_1",
-        "address_town",
-        "address_postcode",
-    ],
-    "offences": [
-        "source_system",
-        "offence_id",
-        "person_id",
-        "offence_code",
-        "offence_date",
-        "description",
-        "disposal_type",
-        "disposal_date",
-        "sentence",
-        "sentence_length_days",
-        "court",
-    ],
-    "arrests": [
-        "source_system",
-        "arrest_id",
-        "person_id",
-        "arrest_date",
-        "offence_code",
-        "description",
-        "outcome",
-    ],
-    "custody": [
-        "source_system",
-        "custody_id",
-        "person_id",
-        "custody_type",
-        "establishment",
-        "received_date",
-        "sentence_length_days",
-        "expected_release_date",
-        "release_date",
-        "release_type",
-    ],
-    "supervision": [
-        "source_system",
-        "supervision_id",
-        "person_id",
-        "supervision_type",
-        "start_date",
-        "expected_end_date",
-        "end_date",
-        "end_reason",
-    ],
-    "intelligence": [
-        "source_system",
-        "intelligence_id",
-        "person_id",
-        "recorded_date",
-        "source_grade",
-        "intelligence_grade",
-        "handling_code",
-        "handling_conditions",
-        "text",
-    ],
-}
+# The import format (openiom.imports.formats) is the one definition of the files' columns.
+IMPORT_FILES: dict[str, list[str]] = {name: RECORD_TYPES[name].column_names for name in ORDER}
 
 
 class FileWriter:
