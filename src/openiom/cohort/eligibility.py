@@ -41,9 +41,16 @@ def age_on(date_of_birth: dt.date, on: dt.date) -> int:
 
 
 def check_eligibility(
-    person: Person, cohort: CohortDefinition, *, on: dt.date, score: float | None = None
+    person: Person,
+    cohort: CohortDefinition,
+    *,
+    on: dt.date,
+    score: float | None = None,
+    score_source: str = "",
 ) -> list[CriterionResult]:
-    """Each criterion the cohort applies; criteria left empty in the definition are skipped."""
+    """Each criterion the cohort applies; criteria left empty in the definition are skipped.
+
+    `score_source` says where the score came from (e.g. the scoring run), for the panel."""
     from openiom.offending.models import Offence
 
     rules = cohort.rules.eligibility
@@ -109,7 +116,8 @@ def check_eligibility(
                 CriterionResult(
                     "minimum_score",
                     Met.UNKNOWN,
-                    f"No score supplied; the cohort needs at least {rules.minimum_score:g}",
+                    f"No score for this person (not among the latest scoring run's stored "
+                    f"candidates); the cohort needs at least {rules.minimum_score:g}",
                 )
             )
         else:
@@ -117,7 +125,9 @@ def check_eligibility(
                 CriterionResult(
                     "minimum_score",
                     Met.MET if score >= rules.minimum_score else Met.NOT_MET,
-                    f"Score {score:g}; the cohort needs at least {rules.minimum_score:g}",
+                    f"Score {score:g}"
+                    + (f" ({score_source})" if score_source else "")
+                    + f"; the cohort needs at least {rules.minimum_score:g}",
                 )
             )
     return results

@@ -267,9 +267,27 @@ def eligibility_for(
     on: dt.date | None = None,
     score: float | None = None,
 ) -> list[CriterionResult]:
-    """The person against the cohort's entry criteria, for the panel (coordinators)."""
+    """The person against the cohort's entry criteria, for the panel (coordinators). Without a
+    score given, the person's score in the latest scoring run for the cohort's strand is used."""
     require_cohort(actor, CohortAction.RECORD_PANEL_DECISION, person)
-    return check_eligibility(person, cohort, on=on or timezone.localdate(), score=score)
+    on = on or timezone.localdate()
+    score, source = score_for_panel(person=person, cohort=cohort, on=on, score=score)
+    return check_eligibility(person, cohort, on=on, score=score, score_source=source)
+
+
+def score_for_panel(
+    *, person: Person, cohort: CohortDefinition, on: dt.date, score: float | None
+) -> tuple[float | None, str]:
+    """The score the minimum-score criterion is checked against, and where it came from: the
+    one the panel gave, else the latest scoring run's for the cohort's strand."""
+    if score is not None:
+        return score, "given by the panel"
+    from openiom.scoring.selectors import latest_score_for
+
+    latest = latest_score_for(person_id=person.pk, cohort_key=cohort.key, on=on)
+    if latest is None:
+        return None, ""
+    return latest.total, latest.describe()
 
 
 def cohorts_in_force(*, on: dt.date | None = None) -> list[CohortDefinition]:

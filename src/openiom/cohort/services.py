@@ -564,7 +564,10 @@ def _check_adoption(
             f"{person} is already registered in the {cohort.name} (since {current.start_date})"
         )
     rules = cohort.rules
-    results = check_eligibility(person, cohort, on=on, score=score)
+    from openiom.cohort.selectors import score_for_panel
+
+    score, source = score_for_panel(person=person, cohort=cohort, on=on, score=score)
+    results = check_eligibility(person, cohort, on=on, score=score, score_source=source)
     not_met = [r for r in results if r.met == Met.NOT_MET]
     if not_met and not eligibility_override_reason.strip():
         raise CohortError(

@@ -94,3 +94,35 @@ def explain(*, person: Any, run: ScoringRun) -> Explanation | None:
         policy=run.policy,
         as_of=run.as_of,
     )
+
+
+@dataclass(frozen=True)
+class LatestScore:
+    total: float
+    rank: int
+    run: ScoringRun
+
+    def describe(self) -> str:
+        return f"scoring run {self.run.pk} of {self.run.as_of:%-d %B %Y}, ranked {self.rank}"
+
+
+def latest_score_for(*, person_id: int, cohort_key: str, on: Any) -> LatestScore | None:
+    """The person's score in the latest finished run for the cohort's scoring strand (as of `on`
+    or earlier). None when the strand has no run, or the person is not among the candidates the
+    run stored (runs keep the top of the list only)."""
+    from openiom.scoring.defaults import POLICY_KEYS
+
+    policy_key = POLICY_KEYS.get(cohort_key)
+    if policy_key is None:
+        return None
+    run = (
+        ScoringRun.objects.filter(status=RunStatus.FINISHED, policy__key=policy_key, as_of__lte=on)
+        .order_by("-as_of", "-finished_at", "-id")
+        .first()
+    )
+    if run is None:
+        return None
+    row = CandidateScore.objects.filter(run=run, person_id=person_id).first()
+    if row is None:
+        return None
+    return LatestScore(total=row.total, rank=row.rank, run=run)
