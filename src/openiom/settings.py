@@ -67,6 +67,8 @@ INSTALLED_APPS = [
     "openiom.scoring",
     "openiom.cohort",
     "openiom.scrutiny",
+    "openiom.evaluation",
+    "openiom.vfm",
 ]
 
 MIDDLEWARE = [

@@ -68,7 +68,16 @@ class ScoringAction(StrEnum):
     VIEW_SCORES = "view scores"
 
 
-AnyAction = Action | CohortAction | ScoringAction
+class EvaluationAction(StrEnum):
+    """Impact evaluation, value for money and the board dashboard (aggregate, no person detail)."""
+
+    RUN_EVALUATION = "run evaluation"
+    VIEW_EVALUATION = "view evaluation"
+    PUBLISH_VFM_ASSUMPTIONS = "publish value-for-money assumptions"
+    VIEW_DASHBOARD = "view board dashboard"
+
+
+AnyAction = Action | CohortAction | ScoringAction | EvaluationAction
 
 
 @dataclass(frozen=True)
@@ -159,6 +168,8 @@ def can(
     """
     if isinstance(action, ScoringAction):
         return _scoring_decision(actor, action)
+    if isinstance(action, EvaluationAction):
+        return _evaluation_decision(actor, action)
     if actor is None:
         return Decision(False, "no signed-in user")
     if isinstance(action, CohortAction):
@@ -334,4 +345,28 @@ def _scoring_decision(actor: Actor | None, action: ScoringAction) -> Decision:
     if actor.membership is None:
         return Decision(False, "no active agency role")
     ok = actor.role in SCORING_ROLES and has_area_scope(actor)
+    return Decision(ok, "coordinators and analysts with area scope only")
+
+
+# --- Impact evaluation and value for money ------------------------------------------------------
+# Evaluations hold pseudonymised, aggregate results about the area's cohort: coordinators and
+# analysts with area scope run them and publish value-for-money assumptions; any core IOM member
+# with area scope reads them; every signed-in member of the partnership sees the board dashboard
+# (counts only). The system (actor None: background tasks) may run and read.
+
+EVALUATION_RUN_ROLES = {Role.COORDINATOR, Role.ANALYST}
+
+
+def _evaluation_decision(actor: Actor | None, action: EvaluationAction) -> Decision:
+    if actor is None:
+        ok = action in {EvaluationAction.RUN_EVALUATION, EvaluationAction.VIEW_EVALUATION}
+        return Decision(ok, "the system may run evaluations but not change assumptions")
+    if actor.membership is None:
+        return Decision(False, "no active agency role")
+    if action == EvaluationAction.VIEW_DASHBOARD:
+        return Decision(True, "every partnership member sees the board dashboard")
+    if action == EvaluationAction.VIEW_EVALUATION:
+        ok = has_area_scope(actor)
+        return Decision(ok, "IOM members with area scope only")
+    ok = actor.role in EVALUATION_RUN_ROLES and has_area_scope(actor)
     return Decision(ok, "coordinators and analysts with area scope only")
