@@ -8,12 +8,10 @@ from django.http import HttpRequest
 from ninja import Path, Query, Router
 from ninja.errors import ValidationError as NinjaValidationError
 
-from openiom.access.policy import Action, people_visible_to
-from openiom.access.services import require
 from openiom.accounts.actor import Actor
-from openiom.audit.services import record
+from openiom.people import selectors
 from openiom.people.schemas import IntelligenceList, OffenceList, PersonDetail, PersonList
-from openiom.people.selectors import SEARCH_LIMIT, get_person, search_people, view_person
+from openiom.people.selectors import SEARCH_LIMIT, search_people, view_person
 
 router = Router(tags=["people"])
 
@@ -69,18 +67,7 @@ def list_people(
         results = search_people(actor=actor, query=query, limit=limit)
         return {"count": len(results), "limit": limit, "offset": 0, "results": results}
 
-    require(actor, Action.SEARCH_PEOPLE)
-    visible = (
-        people_visible_to(actor).select_related("hub").order_by("surname", "first_names", "pk")
-    )
-    count = visible.count()
-    page = list(visible[offset : offset + limit])
-    record(
-        "person.listed",
-        actor=actor,
-        context={"results": len(page)},
-        details={"offset": offset, "limit": limit, "result_ids": [p.pk for p in page]},
-    )
+    count, page = selectors.list_visible_people(actor=actor, offset=offset, limit=limit)
     return {"count": count, "limit": limit, "offset": offset, "results": page}
 
 
@@ -152,21 +139,8 @@ def person_offences(
     limit: int = Query(50, ge=1, le=MAX_PAGE, description="Page size."),
     offset: int = Query(0, ge=0, le=MAX_ID, description="Skip this many."),
 ) -> dict[str, Any]:
-    actor = actor_of(request)
-    person = get_person(actor=actor, person_id=person_id)
-    require(actor, Action.VIEW_OFFENDING, person)
-    offences = person.offences.select_related("offence_code", "recorded_by_agency").order_by(
-        "-offence_date", "-pk"
-    )
-    count = offences.count()
-    page = list(offences[offset : offset + limit])
-    record(
-        "person.consulted",
-        actor=actor,
-        obj=person,
-        person_id=person.pk,
-        context={"person": str(person)},
-        details={"sections": ["offending"], "offence_ids": [o.pk for o in page]},
+    count, page = selectors.person_offences(
+        actor=actor_of(request), person_id=person_id, offset=offset, limit=limit
     )
     return {"count": count, "limit": limit, "offset": offset, "results": page}
 
@@ -178,18 +152,5 @@ def person_offences(
     description="Police staff only; anyone else is refused, and the refusal is audited.",
 )
 def person_intelligence(request: HttpRequest, person_id: int = PERSON_ID) -> dict[str, Any]:
-    actor = actor_of(request)
-    person = get_person(actor=actor, person_id=person_id)
-    require(actor, Action.VIEW_INTELLIGENCE, person)
-    items = list(
-        person.intelligence.select_related("recorded_by_agency").order_by("-recorded_date", "-pk")
-    )
-    record(
-        "intelligence.consulted",
-        actor=actor,
-        obj=person,
-        person_id=person.pk,
-        context={"count": len(items), "person": str(person)},
-        details={"intelligence_ids": [i.pk for i in items]},
-    )
+    items = selectors.person_intelligence(actor=actor_of(request), person_id=person_id)
     return {"count": len(items), "results": items}

@@ -172,3 +172,60 @@ def visible_people_counts(*, actor: Actor) -> dict[str, int]:
         counts[row["current_status"]] = row["n"]
     counts["total"] = sum(counts.values())
     return counts
+
+
+def list_visible_people(*, actor: Actor, offset: int, limit: int) -> tuple[int, list[Person]]:
+    """Everyone the actor may see, a page at a time (surname order); the page is audited."""
+    require(actor, Action.SEARCH_PEOPLE)
+    visible = (
+        people_visible_to(actor).select_related("hub").order_by("surname", "first_names", "pk")
+    )
+    count = visible.count()
+    page = list(visible[offset : offset + limit])
+    record(
+        "person.listed",
+        actor=actor,
+        context={"results": len(page)},
+        details={"offset": offset, "limit": limit, "result_ids": [p.pk for p in page]},
+    )
+    return count, page
+
+
+def person_offences(
+    *, actor: Actor, person_id: int, offset: int, limit: int
+) -> tuple[int, list[Any]]:
+    """A person's proven offences, newest first, a page at a time; audited as a consultation."""
+    person = get_person(actor=actor, person_id=person_id)
+    require(actor, Action.VIEW_OFFENDING, person)
+    offences = person.offences.select_related("offence_code", "recorded_by_agency").order_by(
+        "-offence_date", "-pk"
+    )
+    count = offences.count()
+    page = list(offences[offset : offset + limit])
+    record(
+        "person.consulted",
+        actor=actor,
+        obj=person,
+        person_id=person.pk,
+        context={"person": str(person)},
+        details={"sections": ["offending"], "offence_ids": [o.pk for o in page]},
+    )
+    return count, page
+
+
+def person_intelligence(*, actor: Actor, person_id: int) -> list[Any]:
+    """Police intelligence on a person, newest first (police roles only); audited."""
+    person = get_person(actor=actor, person_id=person_id)
+    require(actor, Action.VIEW_INTELLIGENCE, person)
+    items = list(
+        person.intelligence.select_related("recorded_by_agency").order_by("-recorded_date", "-pk")
+    )
+    record(
+        "intelligence.consulted",
+        actor=actor,
+        obj=person,
+        person_id=person.pk,
+        context={"count": len(items), "person": str(person)},
+        details={"intelligence_ids": [i.pk for i in items]},
+    )
+    return items
