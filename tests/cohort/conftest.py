@@ -9,12 +9,14 @@ import pytest
 
 from openiom.audit.models import AuditEvent
 from openiom.cohort import services
-from openiom.cohort.models import CohortDefinition, Referral, Registration
+from openiom.cohort.models import CohortDefinition, Reconsideration, Referral, Registration
 from openiom.offending.models import Offence
 from openiom.partnership.models import Agency
+from tests.web.conftest import client_for  # noqa: F401  (fixture, for the page tests)
 
 # Fixed dates in the past (services refuse RAG and de-registration dates in the future).
 PANEL_DAY = dt.date(2026, 3, 2)
+SENTENCED_DAY = dt.date(2026, 9, 10)  # long custody: de-registered, reconsideration scheduled
 
 
 def agency(code: str) -> Agency:
@@ -87,3 +89,25 @@ def adopt(actor: Any, personas: dict[str, Any]) -> Any:
 @pytest.fixture
 def registration(listed_referral: Referral, adopt: Any) -> Registration:
     return adopt(listed_referral)
+
+
+@pytest.fixture
+def reconsideration(registration: Registration, actor: Any) -> Reconsideration:
+    """Eight years' custody: de-registered on SENTENCED_DAY, back to the referral and review
+    meeting by 1 September 2029 (12 months before the expected release on 1 September 2030)."""
+    from openiom.people.models import CustodyEpisode
+
+    CustodyEpisode.objects.create(
+        person=registration.person,
+        custody_type="sentenced",
+        received_date=dt.date(2026, 9, 1),
+        sentence_length_days=8 * 365,
+        expected_release_date=dt.date(2030, 9, 1),
+    )
+    services.deregister(
+        actor=actor("coordinator"),
+        registration=registration,
+        reason="long_custody",
+        on=SENTENCED_DAY,
+    )
+    return Reconsideration.objects.get(registration=registration)

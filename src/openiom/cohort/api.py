@@ -65,6 +65,8 @@ from openiom.cohort.schemas import (
     RagIn,
     RagSuggestionOut,
     RagSuggestionQuery,
+    ReconsiderationOut,
+    ReconsiderationOutcomeIn,
     ReferralDetail,
     ReferralIn,
     ReferralList,
@@ -84,6 +86,7 @@ router = Router(tags=["cohort"])
 REFERRAL_ID = Path(..., ge=1, le=MAX_ID, description="The referral's id.")
 REGISTRATION_ID = Path(..., ge=1, le=MAX_ID, description="The registration's id.")
 PERSON_ID = Path(..., ge=1, le=MAX_ID, description="The person's id.")
+RECONSIDERATION_ID = Path(..., ge=1, le=MAX_ID, description="The reconsideration's id.")
 CODE_PATTERN = r"^[-a-zA-Z0-9_]+$"  # keys and codes (also keeps NUL away from PostgreSQL)
 POLICY_KEY = Path(..., min_length=1, max_length=64, pattern=CODE_PATTERN)
 STATE_FILTER = Query(None, description="Only these states (repeat for more than one).")
@@ -684,6 +687,41 @@ def deregister(
         "registration": _registration(registration_id),
         "reconsideration": reconsideration,
     }
+
+
+# --- Reconsiderations ----------------------------------------------------------------------------
+
+
+def _reconsideration(reconsideration_id: int) -> Reconsideration:
+    return Reconsideration.objects.select_related("person", "closed_by").get(pk=reconsideration_id)
+
+
+@router.post(
+    "/reconsiderations/{reconsideration_id}/outcome",
+    response=ReconsiderationOut,
+    summary="Record what the referral and review meeting decided on a reconsideration",
+    description=(
+        "IOM coordinators. `re_referred` makes a referral to the selection panel (submitted, with "
+        "you as the referrer) in the same transaction and links it (`referral_id`); "
+        "`no_further_action` closes the reconsideration as considered; `cancelled` (sentence "
+        "changed, died, moved away) as cancelled. `considered_on` may not be in the future or "
+        "before the registration ended. 409 unless the reconsideration is scheduled. Audited."
+    ),
+)
+def record_reconsideration_outcome(
+    request: HttpRequest,
+    payload: ReconsiderationOutcomeIn,
+    reconsideration_id: int = RECONSIDERATION_ID,
+) -> Reconsideration:
+    item = _reconsideration(reconsideration_id)
+    services.record_reconsideration_outcome(
+        actor=actor_of(request),
+        reconsideration=item,
+        outcome=payload.outcome,
+        considered_on=payload.considered_on,
+        note=payload.note,
+    )
+    return _reconsideration(reconsideration_id)
 
 
 # --- A person's IOM history ----------------------------------------------------------------------

@@ -90,6 +90,12 @@ register(
     lambda c: f"Scheduled reconsideration of {c['person']} by {c['due_date']}",
 )
 register(
+    "reconsideration.recorded",
+    A,
+    "Recorded the referral and review meeting's outcome on a reconsideration",
+    lambda c: f"Reconsideration of {c['person']}: {c['outcome']}",
+)
+register(
     "cohort.policy_published",
     A,
     "Published a new cohort, RAG or de-registration policy version",

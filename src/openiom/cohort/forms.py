@@ -20,6 +20,7 @@ from openiom.cohort.models import (
     DeregistrationReason,
     PanelOutcome,
     RagStatus,
+    ReconsiderationOutcome,
     ReferralState,
     RegistrationStatus,
 )
@@ -456,6 +457,22 @@ class DeregisterForm(ServiceErrorMixin, forms.Form):
 
     def clean_on(self) -> dt.date | None:
         return _not_future(self.cleaned_data.get("on"), "date of de-registration")
+
+
+class ReconsiderationOutcomeForm(ServiceErrorMixin, forms.Form):
+    outcome = forms.ChoiceField(
+        choices=ReconsiderationOutcome.choices,
+        widget=forms.RadioSelect,
+        error_messages={
+            "required": "Select what the referral and review meeting decided",
+            "invalid_choice": "Select re-referred, no further action or cancelled",
+        },
+    )
+    considered_on = date_field("date of the meeting")
+    note = text_field("Enter what the meeting decided and why", what="The note")
+
+    def clean_considered_on(self) -> dt.date | None:
+        return _not_future(self.cleaned_data.get("considered_on"), "date of the meeting")
 
 
 class StatusForm(ServiceErrorMixin, forms.Form):

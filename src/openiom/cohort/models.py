@@ -714,8 +714,19 @@ class ReconsiderationStatus(models.TextChoices):
     CANCELLED = "cancelled", "Cancelled"
 
 
+class ReconsiderationOutcome(models.TextChoices):
+    RE_REFERRED = "re_referred", "Re-referred to the selection panel"
+    NO_FURTHER_ACTION = "no_further_action", "No further action"
+    CANCELLED = "cancelled", "Cancelled"
+
+
 class Reconsideration(models.Model):
-    """A case to bring back to the referral and review meeting (e.g. 12 months before release)."""
+    """A case to bring back to the referral and review meeting (e.g. 12 months before release).
+
+    Scheduled until the meeting's outcome is recorded: re-referred (a submitted referral to the
+    selection panel is created and linked) or no further action → considered; cancelled (the
+    sentence changed, the person died or moved away) → cancelled.
+    """
 
     person = models.ForeignKey(
         "people.Person",
@@ -750,6 +761,44 @@ class Reconsideration(models.Model):
         default=ReconsiderationStatus.SCHEDULED,
         db_comment="scheduled, considered or cancelled.",
     )
+    outcome = models.CharField(
+        max_length=20,
+        choices=ReconsiderationOutcome.choices,
+        blank=True,
+        db_comment=(
+            "What the referral and review meeting decided: re_referred, no_further_action or "
+            "cancelled; empty while scheduled."
+        ),
+    )
+    considered_on = models.DateField(
+        null=True,
+        blank=True,
+        db_comment="Date the meeting considered the case (or it was cancelled); empty while scheduled.",
+    )
+    outcome_note = models.TextField(
+        blank=True,
+        default="",
+        db_comment="What the meeting decided and why (required when the outcome is recorded).",
+    )
+    closed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_comment="Who recorded the outcome; empty while scheduled.",
+    )
+    closed_at = models.DateTimeField(
+        null=True, blank=True, db_comment="When the outcome was recorded; empty while scheduled."
+    )
+    referral = models.OneToOneField(
+        Referral,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="reconsideration",
+        db_comment="The referral to the selection panel made when the meeting re-referred the case.",
+    )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,
@@ -761,9 +810,39 @@ class Reconsideration(models.Model):
     class Meta:
         db_table_comment = (
             "Cases scheduled to come back to the referral and review meeting (e.g. long custody: "
-            "12 months before expected release)."
+            "12 months before expected release), with the meeting's outcome once recorded."
         )
         ordering = ["due_date", "id"]
+        constraints = [
+            # Status and outcome agree; a re-referral always links its referral.
+            models.CheckConstraint(
+                condition=Q(
+                    status="scheduled",
+                    outcome="",
+                    considered_on__isnull=True,
+                    referral__isnull=True,
+                )
+                | Q(
+                    status="considered",
+                    outcome="re_referred",
+                    considered_on__isnull=False,
+                    referral__isnull=False,
+                )
+                | Q(
+                    status="considered",
+                    outcome="no_further_action",
+                    considered_on__isnull=False,
+                    referral__isnull=True,
+                )
+                | Q(
+                    status="cancelled",
+                    outcome="cancelled",
+                    considered_on__isnull=False,
+                    referral__isnull=True,
+                ),
+                name="reconsideration_status_matches_outcome",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"Reconsider {self.person} by {self.due_date}"

@@ -10,6 +10,7 @@ from ninja import Schema
 from pydantic import AfterValidator, Field
 from pydantic_core import PydanticCustomError
 
+from openiom.cohort.models import Reconsideration
 from openiom.people.schemas import AgencyOut, HubOut
 
 MAX_ID = 2**63 - 1  # larger ids overflow the database's integer
@@ -62,6 +63,7 @@ DeregistrationReasonName = Literal[
     "green_exit_plan", "long_custody", "moved_away", "deceased", "mappa", "risk_reduced", "other"
 ]
 PolicyKind = Literal["cohort", "rag", "deregistration"]
+ReconsiderationOutcomeName = Literal["re_referred", "no_further_action", "cancelled"]
 
 
 # --- Shared pieces -----------------------------------------------------------------------------
@@ -191,6 +193,15 @@ class ReferralDetail(ReferralOut):
     state_changes: list[StateChangeOut]
     panel_decision_ids: list[int]
     next_states: list[str] = Field(description="States the referral can move to from here.")
+    reconsideration_id: int | None = Field(
+        None, description="The reconsideration that re-referred the person, if any."
+    )
+
+    @staticmethod
+    def resolve_reconsideration_id(obj: Any) -> int | None:
+        return (
+            Reconsideration.objects.filter(referral_id=obj.pk).values_list("pk", flat=True).first()
+        )
 
     @staticmethod
     def resolve_panel_decision_ids(obj: Any) -> list[int]:
@@ -407,12 +418,42 @@ class ExitPlanOut(Schema):
 
 
 class ReconsiderationOut(Schema):
+    """`outcome`, `considered_on`, `outcome_note`, `closed_by` and `closed_at` are empty while the
+    reconsideration is scheduled; `referral_id` is the referral made when it was re-referred."""
+
     id: int
+    person_id: int
+    registration_id: int
     due_date: dt.date
     expected_release_date: dt.date | None
     custody_episode_id: int | None
     reason: str
-    status: str
+    status: Literal["scheduled", "considered", "cancelled"]
+    outcome: ReconsiderationOutcomeName | None
+    considered_on: dt.date | None
+    outcome_note: str
+    closed_by: UserOut | None
+    closed_at: dt.datetime | None
+    referral_id: int | None
+
+    @staticmethod
+    def resolve_outcome(obj: Any) -> str | None:
+        return obj.outcome or None
+
+    @staticmethod
+    def resolve_closed_by(obj: Any) -> dict[str, str] | None:
+        return user_out(obj.closed_by)
+
+
+class ReconsiderationOutcomeIn(Schema):
+    outcome: ReconsiderationOutcomeName = Field(
+        description=(
+            "re_referred: a referral to the selection panel is made and submitted (you are the "
+            "referrer); no_further_action; cancelled (e.g. sentence changed, died, moved away)."
+        )
+    )
+    considered_on: Date = Field(description="Date of the referral and review meeting.")
+    note: Annotated[Text, required("Say what the meeting decided and why")]
 
 
 class RagSuggestionOut(Schema):

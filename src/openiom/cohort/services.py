@@ -36,6 +36,8 @@ from openiom.cohort.models import (
     RagPolicy,
     RagStatus,
     Reconsideration,
+    ReconsiderationOutcome,
+    ReconsiderationStatus,
     Referral,
     ReferralState,
     ReferralStateChange,
@@ -995,6 +997,131 @@ def create_reconsideration(
             if custody_episode
             else None,
         )
+
+
+_RECONSIDERATION_FIELDS = [
+    "status",
+    "outcome",
+    "considered_on",
+    "outcome_note",
+    "closed_by_id",
+    "closed_at",
+    "referral_id",
+]
+
+
+def record_reconsideration_outcome(
+    *,
+    actor: Actor,
+    reconsideration: Reconsideration,
+    outcome: str,
+    considered_on: dt.date,
+    note: str,
+) -> Reconsideration:
+    """Record what the referral and review meeting decided on a scheduled reconsideration.
+
+    re_referred → considered, and a submitted referral to the selection panel is made (through
+    create_referral, the coordinator as referrer) and linked both ways; no_further_action →
+    considered; cancelled (sentence changed, died, moved away) → cancelled. One transaction.
+    """
+    person = reconsideration.person
+    # The meeting's decision on a case is the coordinator's to record, as the selection panel's
+    # decision on a referral is (and it may put the case back before that panel): the same
+    # coordinator-only action, checked before anything is said about the input.
+    require_cohort(actor, CohortAction.RECORD_PANEL_DECISION, person)
+    try:
+        result = ReconsiderationOutcome(outcome)
+    except ValueError:
+        raise CohortError(
+            f"outcome: {outcome!r} is not a reconsideration outcome; choose re_referred, "
+            "no_further_action or cancelled"
+        ) from None
+    if not isinstance(considered_on, dt.date):
+        raise CohortError(
+            "considered_on: give the date the referral and review meeting considered the case"
+        )
+    if considered_on > timezone.localdate():
+        raise CohortError(
+            f"considered_on: {considered_on} is in the future; record the outcome once the "
+            "meeting has decided"
+        )
+    note = _required(note, "note: say what the meeting decided and why")
+    if result == ReconsiderationOutcome.RE_REFERRED:
+        require_cohort(actor, CohortAction.REFER_PERSON, person)  # create_referral's own check
+    with transaction.atomic():
+        item = (
+            Reconsideration.objects.select_for_update(of=("self",))
+            .select_related("person", "registration", "registration__cohort")
+            .get(pk=reconsideration.pk)
+        )
+        if item.status != ReconsiderationStatus.SCHEDULED:
+            raise InvalidTransition(
+                f"Cannot record an outcome for reconsideration {item.pk}: it was already "
+                f"{item.get_status_display().lower()} on {item.considered_on} "
+                f"({item.get_outcome_display().lower()}). Only a scheduled reconsideration can "
+                "be closed."
+            )
+        reg = item.registration
+        earliest = reg.end_date or reg.start_date
+        if considered_on < earliest:
+            ended = "ended" if reg.end_date else "started"
+            raise CohortError(
+                f"considered_on: {considered_on} is before the registration {ended} ({earliest})"
+            )
+        before = snapshot(item, _RECONSIDERATION_FIELDS)
+        referral = None
+        if result == ReconsiderationOutcome.RE_REFERRED:
+            release = (
+                f" (expected release {item.expected_release_date})"
+                if item.expected_release_date
+                else ""
+            )
+            referral = create_referral(
+                actor=actor,
+                person=item.person,
+                reason=(
+                    f"Re-referred by the referral and review meeting on {considered_on} "
+                    f"(reconsideration {item.pk}): {note}"
+                ),
+                evidence=(
+                    f"Registration in the {reg.cohort.name} from {reg.start_date} ended"
+                    + (
+                        f" on {reg.end_date} ({reg.get_deregistration_reason_display()})"
+                        if reg.end_date
+                        else ""
+                    )
+                    + f". Scheduled for reconsideration: {item.reason}"
+                ),
+                proposed_cohort=CohortDefinition.in_force(reg.cohort_key, considered_on),
+                new_information=(
+                    f"Reconsidered before release{release} at the referral and review meeting "
+                    f"on {considered_on}"
+                ),
+                submit=True,
+            )
+        item.status = (
+            ReconsiderationStatus.CANCELLED
+            if result == ReconsiderationOutcome.CANCELLED
+            else ReconsiderationStatus.CONSIDERED
+        )
+        item.outcome = result
+        item.considered_on = considered_on
+        item.outcome_note = note
+        item.closed_by = actor.user
+        item.closed_at = timezone.now()
+        item.referral = referral
+        item.save(update_fields=_RECONSIDERATION_FIELDS)
+        record(
+            "reconsideration.recorded",
+            actor=actor,
+            obj=item,
+            person_id=item.person_id,
+            before=before,
+            after=snapshot(item, _RECONSIDERATION_FIELDS),
+            context={"person": str(item.person), "outcome": result.label.lower()},
+            details={"referral": referral.pk if referral else None},
+        )
+    return item
 
 
 # --- Policy versions ------------------------------------------------------------------------

@@ -13,6 +13,11 @@ urlpatterns = [
     path("referrals/<int:referral_id>/list/", views.list_for_panel, name="list_for_panel"),
     path("referrals/<int:referral_id>/withdraw/", views.withdraw, name="withdraw"),
     path("referrals/<int:referral_id>/decision/", views.panel_decision, name="decision"),
+    path(
+        "reconsiderations/<int:reconsideration_id>/",
+        views.reconsideration_detail,
+        name="reconsideration",
+    ),
     path("registrations/<int:registration_id>/", views.registration_detail, name="registration"),
     path("registrations/<int:registration_id>/rag/", views.assess_rag, name="assess_rag"),
     path("registrations/<int:registration_id>/exit-plan/", views.exit_plan, name="exit_plan"),

@@ -32,6 +32,8 @@ from openiom.cohort.models import (
     Notification,
     RagPolicy,
     RagStatus,
+    Reconsideration,
+    ReconsiderationStatus,
     Referral,
     ReferralState,
     Registration,
@@ -228,6 +230,7 @@ def referral_detail(request: HttpRequest, referral_id: int) -> HttpResponse:
             .order_by("decided_on", "id")
         ),
         "registration": referral.registrations.first(),
+        "from_reconsideration": Reconsideration.objects.filter(referral=referral).first(),
         "may_see_person": bool(can(actor, Action.VIEW_PERSON, referral.person)),
         "may_submit": own_agency and state == ReferralState.DRAFT,
         "may_list": coordinator and state in {ReferralState.SUBMITTED, ReferralState.LISTED},
@@ -299,6 +302,106 @@ def withdraw(request: HttpRequest, referral_id: int) -> HttpResponse:
             return redirect("cohort:referral", referral_id=referral.pk)
     context = {"form": form, "referral": referral, "person": referral.person}
     return render(request, "cohort/withdraw.html", context, status=_status(form))
+
+
+# --- Reconsiderations ------------------------------------------------------------------------------
+
+
+def _reconsideration(reconsideration_id: int) -> Reconsideration:
+    return get_object_or_404(
+        Reconsideration.objects.select_related(
+            "person",
+            "person__hub",
+            "registration",
+            "registration__cohort",
+            "registration__lead_agency",
+            "created_by",
+            "closed_by",
+            "referral",
+        ),
+        pk=reconsideration_id,
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def reconsideration_detail(request: HttpRequest, reconsideration_id: int) -> HttpResponse:
+    """A case back at the referral and review meeting, and the form for the meeting's outcome."""
+    actor = actor_for_request(request)
+    item = _reconsideration(reconsideration_id)
+    person = item.person
+    if request.method == "POST":
+        require_cohort(actor, CohortAction.RECORD_PANEL_DECISION, person)  # audits, raises
+    else:
+        require_cohort(actor, CohortAction.VIEW_REGISTER, person)
+    scheduled = item.status == ReconsiderationStatus.SCHEDULED
+    if request.method == "POST" and not scheduled:
+        messages.error(
+            request,
+            f"This reconsideration was already {item.get_status_display().lower()} on "
+            f"{item.considered_on:%-d %B %Y}; its outcome cannot be changed.",
+        )
+        return redirect("cohort:reconsideration", reconsideration_id=item.pk)
+    may_record = scheduled and bool(can_cohort(actor, CohortAction.RECORD_PANEL_DECISION, person))
+    form = f.ReconsiderationOutcomeForm(
+        request.POST if request.method == "POST" else None,
+        initial={"considered_on": _ddmmyyyy(timezone.localdate())},
+    )
+    if form.is_bound and form.is_valid():
+        try:
+            done = services.record_reconsideration_outcome(
+                actor=actor,
+                reconsideration=item,
+                outcome=form.cleaned_data["outcome"],
+                considered_on=form.cleaned_data["considered_on"],
+                note=form.cleaned_data["note"],
+            )
+        except CohortError as error:
+            form.add_service_error(error)
+        else:
+            if done.referral_id:
+                messages.success(
+                    request,
+                    f"{person.full_name} was re-referred: referral {done.referral_id} is in the "
+                    "queue for the selection panel.",
+                )
+            else:
+                messages.success(
+                    request,
+                    f"The outcome ({done.get_outcome_display().lower()}) was recorded.",
+                )
+            return redirect("cohort:reconsideration", reconsideration_id=item.pk)
+    record(
+        "cohort.history_consulted",
+        actor=actor,
+        obj=person,
+        person_id=person.pk,
+        context={"person": str(person)},
+        details={"reconsideration": item.pk},
+    )
+    reg = item.registration
+    open_referral = (
+        Referral.objects.filter(person=person, state__in=ReferralState.open_states())
+        .select_related("referring_agency")
+        .first()
+        if may_record
+        else None
+    )
+    context = {
+        "form": form,
+        "item": item,
+        "person": person,
+        "reg": reg,
+        "status_changes": list(
+            reg.status_changes.select_related("changed_by").order_by("changed_on", "id")
+        ),
+        "open_referral": open_referral,
+        "may_record": may_record,
+        "may_see_person": bool(can(actor, Action.VIEW_PERSON, person)),
+        "is_coordinator": _is_coordinator(actor),
+        "today": timezone.localdate(),
+    }
+    return render(request, "cohort/reconsideration.html", context, status=_status(form))
 
 
 # --- Panel decision ------------------------------------------------------------------------------

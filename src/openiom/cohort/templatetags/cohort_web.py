@@ -33,7 +33,7 @@ REFERRAL_COLOURS = {
     "withdrawn": "grey",
 }
 REFERRAL_VIEWS = {"refer", "my_referrals", "queue", "referral", "list_for_panel", "withdraw"}
-REFERRAL_VIEWS |= {"decision", "submit"}
+REFERRAL_VIEWS |= {"decision", "submit", "reconsideration"}
 MESSAGE_VIEWS = {"notifications", "read"}
 
 
