@@ -13,6 +13,7 @@ from django.db import connection, transaction
 
 from openiom.offending.models import Arrest, IntelligenceItem, Offence
 from openiom.people.models import CustodyEpisode
+from openiom.reference.models import OffenceCode
 from openiom.scoring import dbload, defaults, engine
 
 AS_OF = dt.date(2025, 1, 1)
@@ -146,3 +147,13 @@ def test_loader_on_any_database_gives_the_engine_dtypes(db: Any, make_person: An
     assert isinstance(inputs.offences.schema["offence_code"], pl.Enum)
     assert inputs.custody.schema["sentence_length_days"] == pl.Int64
     assert inputs.codes.height > 1000
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the fast path is PostgreSQL's")
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_read_runs_queries_that_are_never_split() -> None:
+    """A plan with no splittable table (only small queries) still reads over the fast path."""
+    codes = [q for q in dbload._queries(connection, AS_OF) if q.name == "codes"]
+    assert codes and codes[0].table == ""
+    frames = dbload.read(codes)
+    assert frames["codes"].height == OffenceCode.objects.count() > 3000

@@ -193,15 +193,23 @@ def load(as_of: dt.date, *, workers: int | None = None) -> Any:
     from django.db import connection
 
     connection.ensure_connection()
-    queries = _queries(connection, as_of)
+    return _assemble(read(_queries(connection, as_of), workers=workers))
+
+
+def read(queries: list[Query], *, workers: int | None = None) -> dict[str, pl.DataFrame]:
+    """Run `queries` (name -> frame with each query's schema) the fastest way available: ADBC on
+    PostgreSQL outside a transaction, else Django's own connection. Other apps' bulk reads (the
+    evaluation's outcomes) use this too."""
+    from django.db import connection
+
+    connection.ensure_connection()
     if connection.vendor == "postgresql" and not connection.in_atomic_block:
-        params = _libpq_params(connection)
-        frames = _load_adbc(params, queries, workers or WORKERS)
+        frames = _load_adbc(_libpq_params(connection), queries, workers or WORKERS)
         if frames is not None:
-            return _assemble(frames)
-    return _assemble(
-        {q.name: _read_django(connection, q.sql.format(where="1 = 1"), q.schema) for q in queries}
-    )
+            return frames
+    return {
+        q.name: _read_django(connection, q.sql.format(where="1 = 1"), q.schema) for q in queries
+    }
 
 
 # --- PostgreSQL over ADBC ------------------------------------------------------------------------
@@ -268,6 +276,8 @@ def _load_adbc(conninfo: str, queries: list[Query], workers: int) -> dict[str, p
 def _plan(lead: _Worker, queries: list[Query]) -> list[tuple[int, str, str]]:
     """(order, name, sql) work items, biggest first: large tables split by block range."""
     tables = sorted({q.table for q in queries if q.table})
+    if not tables:  # nothing to split: one item per query
+        return [(0, q.name, q.sql.format(where="TRUE")) for q in queries]
     sizes_sql = " UNION ALL ".join(
         f"SELECT {i}::int4 AS i, (pg_relation_size('{name}') / "
         "current_setting('block_size')::int8)::int8 AS blocks"
