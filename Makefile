@@ -11,7 +11,7 @@ DEMO_SEED ?= 2026
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: help install assets chromium migrate demo demo-data serve test lint format typecheck unit browser bench clean
+.PHONY: r-matchit help install assets chromium migrate demo demo-data serve test lint format typecheck unit browser bench clean
 
 help:
 	@echo "make demo   install, build assets, migrate SQLite, generate a $(DEMO_PEOPLE)-person area, serve on http://$(HOST):$(PORT)"
@@ -76,7 +76,17 @@ test: install assets chromium lint typecheck
 	$(PY) manage.py makemigrations --check --dry-run -v0 || { echo "Model changes without migrations"; exit 1; }
 	$(VENV)/bin/pytest -n 2 -p no:cacheprovider
 
-bench: install
+# Debian's R with MatchIt: the evaluation benchmark's side-by-side baseline (not needed by tests).
+r-matchit:
+	@if ! command -v Rscript >/dev/null || ! Rscript -e 'library(MatchIt)' >/dev/null 2>&1; then \
+		if [ "$$(id -u)" = "0" ]; then \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq r-cran-matchit >/dev/null; \
+		else \
+			echo "For the MatchIt baseline: sudo apt-get install -y r-cran-matchit"; \
+		fi; \
+	fi
+
+bench: install r-matchit
 	$(PY) bench/run_all.py
 
 clean:

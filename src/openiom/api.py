@@ -28,6 +28,7 @@ from openiom.accounts.services import revoke_token
 from openiom.audit.api import router as audit_router
 from openiom.cohort.api import router as cohort_router
 from openiom.cohort.services import CohortError, InvalidTransition
+from openiom.evaluation.api import router as evaluation_router
 from openiom.people.api import router as people_router
 from openiom.scoring.api import router as scoring_router
 from openiom.scrutiny.api import router as scrutiny_router
@@ -161,3 +162,5 @@ api.add_router("/audit", audit_router)
 api.add_router("", cohort_router)
 api.add_router("/scoring", scoring_router)
 api.add_router("/scrutiny", scrutiny_router)
+api.add_router("/evaluation", evaluation_router)
+api.add_router("/vfm", "openiom.vfm.api.router")

@@ -12,6 +12,8 @@ urlpatterns = [
     path("cohort/", include("openiom.cohort.urls")),
     path("scoring/", include("openiom.scoring.urls")),
     path("scrutiny/", include("openiom.scrutiny.urls")),
+    path("evaluation/", include("openiom.evaluation.urls")),
+    path("value-for-money/", include("openiom.vfm.urls")),
     path("api/", api.urls),
     path("django-admin/", admin.site.urls),
 ]

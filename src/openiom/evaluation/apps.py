@@ -5,3 +5,6 @@ class EvaluationConfig(AppConfig):
     name = "openiom.evaluation"
     label = "evaluation"
     verbose_name = "Impact evaluation"
+
+    def ready(self) -> None:
+        from openiom.evaluation import events  # noqa: F401  (registers audit event types)

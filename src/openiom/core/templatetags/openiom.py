@@ -9,7 +9,7 @@ from django import template
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
-from openiom.access.policy import ScoringAction, can
+from openiom.access.policy import EvaluationAction, ScoringAction, can
 from openiom.accounts.models import Role
 
 register = template.Library()
@@ -43,6 +43,11 @@ def nav_items(context: template.Context) -> list[dict[str, Any]]:
     if can(actor, ScoringAction.VIEW_SCORES):
         wanted.append(("Candidates", "scoring:index", "scoring"))
         wanted.append(("Score audit", "scrutiny:score_audit", "scrutiny"))
+    if can(actor, EvaluationAction.VIEW_EVALUATION):
+        wanted.append(("Evaluation", "evaluation:index", "evaluation"))
+        wanted.append(("Value for money", "vfm:index", "vfm"))
+    elif can(actor, EvaluationAction.VIEW_DASHBOARD):
+        wanted.append(("Board dashboard", "evaluation:dashboard", "evaluation"))
     if actor.role in IMPORT_ROLES:
         wanted.append(("Imports", "imports:batch_list", "imports"))
     if actor.role in AUDIT_ROLES:
