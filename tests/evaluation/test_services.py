@@ -259,6 +259,8 @@ def test_database_mode_passes_the_selection_and_keeps_attrition(
         )
         .with_columns(harm_days=pl.col("reoffences") * 10.0)
     )
+    # Every comparison person was registered on IOM during their own follow-up: the report says so.
+    frame = frame.with_columns(registered_in_follow_up=pl.col("treated") == 0)
 
     def fake_build_frame(
         *, selection: Any, as_of: dt.date, covariates: Any = None, progress: Any = None
@@ -310,6 +312,11 @@ def test_database_mode_passes_the_selection_and_keeps_attrition(
         "frequency",
         "harm",
     ]
+    used = evaluation.result["matching"]["n_controls_used"]
+    assert any(
+        c.startswith(f"{used} of the {used} matched comparison people (100%) were themselves")
+        for c in evaluation.result["caveats"]
+    )
 
 
 def test_the_task_skips_an_evaluation_that_already_ran(actor: Any) -> None:

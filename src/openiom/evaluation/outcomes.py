@@ -415,21 +415,11 @@ def load_codes() -> pl.DataFrame:
 
 
 def read_queries(queries: list[Any]) -> dict[str, pl.DataFrame]:
-    """Run `scoring.dbload.Query` objects the way the scoring loader does: binary COPY over ADBC
-    on PostgreSQL outside a transaction, else over Django's own connection."""
-    from django.db import connection
-
+    """Run `scoring.dbload.Query` objects the way the scoring loader does (`dbload.read`: binary
+    COPY over ADBC on PostgreSQL outside a transaction, else Django's own connection)."""
     from openiom.scoring import dbload
 
-    connection.ensure_connection()
-    if connection.vendor == "postgresql" and not connection.in_atomic_block:
-        frames = dbload._load_adbc(dbload._libpq_params(connection), queries, dbload.WORKERS)
-        if frames is not None:
-            return frames
-    return {
-        q.name: dbload._read_django(connection, q.sql.format(where="1 = 1"), q.schema)
-        for q in queries
-    }
+    return dbload.read(queries)
 
 
 def attach_codes(

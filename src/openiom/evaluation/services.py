@@ -505,6 +505,12 @@ def run_evaluation(
         _set(evaluation, data_fingerprint=fingerprint, input_rows=frame.height)
         start = 0.3 if evaluation.kind == EvaluationKind.DATABASE else 0.05
         result = evaluate_frame(frame, spec, progress=writer.part(start, 0.97), attrition=attrition)
+        if evaluation.kind == EvaluationKind.DATABASE:
+            from openiom.evaluation.comparison import contamination_note
+
+            note = contamination_note(frame, result)
+            if note:  # comparison people registered during their own follow-up
+                result.caveats.append(note)
         data = result.to_dict()
         writer.write("Appraising value for money", 0.98)
         data.update(_value_for_money(result, evaluation))
