@@ -50,6 +50,7 @@ migrate: install
 demo-data: migrate
 	$(PY) manage.py simulate --people $(DEMO_PEOPLE) --seed $(DEMO_SEED) --if-empty
 	$(PY) manage.py seed_demo_users
+	$(PY) manage.py seed_demo_evaluation
 	$(PY) manage.py schedule_weekly_scoring
 
 demo: install assets demo-data
