@@ -49,6 +49,7 @@ class Command(BaseCommand):
             as_of=options["as_of"] or timezone.localdate(),
         )
         evaluation = services.run_evaluation(evaluation, actor=actor)
-        if evaluation.status != EvaluationStatus.DONE:
+        result = evaluation.result
+        if evaluation.status != EvaluationStatus.DONE or result is None:
             raise CommandError(f"The demo evaluation failed: {evaluation.error}")
-        self.stdout.write(f"Evaluation {evaluation.pk}: {evaluation.result['headline']}")
+        self.stdout.write(f"Evaluation {evaluation.pk}: {result['headline']}")
