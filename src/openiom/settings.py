@@ -69,6 +69,7 @@ INSTALLED_APPS = [
     "openiom.scrutiny",
     "openiom.evaluation",
     "openiom.vfm",
+    "openiom.casework",
 ]
 
 MIDDLEWARE = [

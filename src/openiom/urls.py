@@ -14,6 +14,7 @@ urlpatterns = [
     path("scrutiny/", include("openiom.scrutiny.urls")),
     path("evaluation/", include("openiom.evaluation.urls")),
     path("value-for-money/", include("openiom.vfm.urls")),
+    path("casework/", include("openiom.casework.urls")),
     path("api/", api.urls),
     path("django-admin/", admin.site.urls),
 ]

@@ -77,7 +77,15 @@ class EvaluationAction(StrEnum):
     VIEW_DASHBOARD = "view board dashboard"
 
 
-AnyAction = Action | CohortAction | ScoringAction | EvaluationAction
+class CaseworkAction(StrEnum):
+    """Case management: contacts with a person."""
+
+    RECORD_CONTACT = "record contact"
+    VIEW_CONTACTS = "view contacts"
+    VIEW_BRIEFING = "view police briefing"
+
+
+AnyAction = Action | CohortAction | ScoringAction | EvaluationAction | CaseworkAction
 
 
 @dataclass(frozen=True)
@@ -174,6 +182,8 @@ def can(
         return Decision(False, "no signed-in user")
     if isinstance(action, CohortAction):
         return _cohort_decision(actor, action, person, registration)
+    if isinstance(action, CaseworkAction):
+        return _casework_decision(actor, action, person)
     if actor.membership is None:
         return Decision(False, "no active agency role")
     role = actor.role
@@ -370,3 +380,44 @@ def _evaluation_decision(actor: Actor | None, action: EvaluationAction) -> Decis
         return Decision(ok, "IOM members with area scope only")
     ok = actor.role in EVALUATION_RUN_ROLES and has_area_scope(actor)
     return Decision(ok, "coordinators and analysts with area scope only")
+
+
+# --- Case management: contacts ------------------------------------------------------------------
+# A worker records and sees contacts with a person their agency is working with (an active
+# involvement); police and probation coordinators and offender managers with area scope (in
+# their hub) may too, for anyone in the area. Who sees *which* contacts: core case managers see
+# every agency's; everyone else (partner agencies) only their own agency's (contacts_visible).
+# Analysts, data-protection officers and administrators record none.
+# The police briefing (registered people per hub, status and latest RAG) is for police staff only
+# (any role but administrator), limited to their hub when their membership names one.
+
+CASEWORK_EXCLUDED_ROLES = {Role.ANALYST, Role.DATA_PROTECTION_OFFICER, Role.ADMINISTRATOR}
+
+
+def _core_case_manager_for(actor: Actor, person: Person) -> bool:
+    return _core_case_manager(actor) and has_area_scope(actor) and _in_hub(actor, person)
+
+
+def _casework_decision(actor: Actor, action: CaseworkAction, person: Person | None) -> Decision:
+    if actor.membership is None:
+        return Decision(False, "no active agency role")
+    if action == CaseworkAction.VIEW_BRIEFING:
+        # The daily briefing of registered people is for police colleagues (seed 002).
+        ok = _is_police(actor) and actor.role != Role.ADMINISTRATOR
+        return Decision(ok, "police staff only")
+    if person is None:
+        raise ValueError(f"{action} needs a person")
+    if actor.role in CASEWORK_EXCLUDED_ROLES:
+        return Decision(False, "case workers only (analysts, DPOs and administrators record none)")
+    if _restricted_out(actor, person):
+        return Decision(False, "this record is restricted to named users")
+    if _core_case_manager_for(actor, person):
+        return Decision(True, "police and probation coordinators and offender managers")
+    if _involved(actor, person):
+        return Decision(True, "your agency is working with this person")
+    return Decision(False, "your agency is not working with this person")
+
+
+def sees_all_contacts(actor: Actor, person: Person) -> bool:
+    """Every agency's contacts with the person (core case managers), not only the actor's agency's."""
+    return _core_case_manager_for(actor, person)

@@ -6,17 +6,18 @@ Default rules (seed 001, one scheme's operational guide; exact criteria are loca
   negative drug tests and/or stable accommodation and/or employment;
 - amber otherwise.
 
-Offences, arrests and intelligence come from openiom's own records. Appointments, drug tests,
-accommodation and employment have no data source yet (case management comes later): they are
-reported by the worker (`ReportedEvidence`) or are *unknown*, and the reasons say so — an unknown
-never counts as evidence of green.
+Offences, arrests and intelligence come from openiom's own records. Appointments come from the
+contacts recorded in case management (kept and missed appointments in the window) when there are
+any; otherwise, like drug tests, accommodation and employment, they are reported by the worker
+(`ReportedEvidence`) or are *unknown*, and the reasons say so — an unknown never counts as
+evidence of green.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
@@ -81,6 +82,8 @@ class RagEvidence:
     intelligence_dates: list[dt.date] = field(default_factory=list)  # within the window
     current_intelligence_count: int = 0  # within current_intelligence_days
     reported: ReportedEvidence = field(default_factory=ReportedEvidence)
+    # True when the appointment counts in `reported` come from recorded contacts.
+    appointments_recorded: bool = False
 
     def as_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -91,7 +94,9 @@ class RagEvidence:
 def gather_rag_evidence(
     person: Person, *, on: dt.date, rules: RagRules, reported: ReportedEvidence | None = None
 ) -> RagEvidence:
-    """Read the person's offending records for the windows ending on `on`."""
+    """Read the person's offending records and recorded appointments for the windows ending on
+    `on`. Recorded appointments (kept or missed) replace reported appointment counts."""
+    from openiom.casework.selectors import appointment_compliance
     from openiom.offending.models import Arrest, IntelligenceItem, Offence
 
     since = on - dt.timedelta(days=rules.window_days)
@@ -99,6 +104,12 @@ def gather_rag_evidence(
     offences = Offence.objects.filter(person=person, offence_date__gte=since, offence_date__lte=on)
     arrests = Arrest.objects.filter(person=person, arrest_date__gte=since, arrest_date__lte=on)
     intelligence = IntelligenceItem.objects.filter(person=person, recorded_date__lte=on)
+    reported = reported or ReportedEvidence()
+    compliance = appointment_compliance(person, since, on)
+    if compliance.arranged:
+        reported = replace(
+            reported, appointments_kept=compliance.kept, appointments_missed=compliance.missed
+        )
     return RagEvidence(
         on=on,
         window_days=rules.window_days,
@@ -109,7 +120,8 @@ def gather_rag_evidence(
             intelligence.filter(recorded_date__gte=since).values_list("recorded_date", flat=True)
         ),
         current_intelligence_count=intelligence.filter(recorded_date__gte=current_since).count(),
-        reported=reported or ReportedEvidence(),
+        reported=reported,
+        appointments_recorded=bool(compliance.arranged),
     )
 
 
@@ -166,15 +178,21 @@ def rule_intelligence(e: RagEvidence, rules: RagRules) -> RuleResult:
     )
 
 
+def _source(e: RagEvidence) -> str:
+    return f" (recorded contacts, last {e.window_days} days)" if e.appointments_recorded else ""
+
+
 def rule_missed_appointments(e: RagEvidence, rules: RagRules) -> RuleResult:
     missed = e.reported.appointments_missed
     if missed is None:
         return RuleResult("missed_appointments", Verdict.UNKNOWN, "No appointment data recorded")
     if missed >= rules.missed_appointments_for_red:
         return RuleResult(
-            "missed_appointments", Verdict.RED, f"Missed {_plural(missed, 'appointment')}"
+            "missed_appointments",
+            Verdict.RED,
+            f"Missed {_plural(missed, 'appointment')}{_source(e)}",
         )
-    return RuleResult("missed_appointments", Verdict.CLEAR, "No appointments missed")
+    return RuleResult("missed_appointments", Verdict.CLEAR, f"No appointments missed{_source(e)}")
 
 
 # --- Green conditions ------------------------------------------------------------------------
@@ -199,12 +217,12 @@ def rule_full_attendance(e: RagEvidence, rules: RagRules) -> RuleResult:
         return RuleResult(
             "full_attendance",
             Verdict.NOT_GREEN,
-            f"Attended {kept} of {_plural(kept + missed, 'arranged appointment')}",
+            f"Attended {kept} of {_plural(kept + missed, 'arranged appointment')}{_source(e)}",
         )
     return RuleResult(
         "full_attendance",
         Verdict.GREEN,
-        f"Attended all {_plural(kept, 'arranged appointment')}",
+        f"Attended all {_plural(kept, 'arranged appointment')}{_source(e)}",
     )
 
 
