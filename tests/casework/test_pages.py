@@ -112,3 +112,14 @@ def test_an_uninvolved_partner_gets_403_and_the_refusal_is_audited(client_for, m
 
 def test_an_unknown_person_is_404(client_for):
     assert client_for("probation.om").get("/casework/people/999999/contacts/").status_code == 404
+
+
+def test_the_person_page_links_to_contacts_only_for_those_who_may_see_them(
+    client_for, make_person, involve
+):
+    person = make_person()
+    involve(person, "housing.worker")
+    link = url(person)
+    assert link in client_for("housing.worker").get(f"/people/{person.pk}/").content.decode()
+    analyst = client_for("analyst").get(f"/people/{person.pk}/")
+    assert analyst.status_code == 200 and link not in analyst.content.decode()

@@ -13,7 +13,7 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
-from openiom.access.policy import Action, can
+from openiom.access.policy import Action, CaseworkAction, can
 from openiom.access.services import require
 from openiom.accounts.actor import actor_for_request
 from openiom.cohort.page_data import person_iom_section
@@ -175,6 +175,7 @@ def detail(request: HttpRequest, person_id: int) -> HttpResponse:
         "chart": chart,
         "today": today,
         "may_see_audit": bool(can(actor, Action.VIEW_AUDIT)),
+        "may_see_contacts": bool(can(actor, CaseworkAction.VIEW_CONTACTS, rec.person)),
         # Not audited on its own: part of the consultation view_person recorded above.
         "iom": person_iom_section(actor=actor, person=rec.person),
     }
