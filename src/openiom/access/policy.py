@@ -83,6 +83,7 @@ class CaseworkAction(StrEnum):
     RECORD_CONTACT = "record contact"
     VIEW_CONTACTS = "view contacts"
     VIEW_BRIEFING = "view police briefing"
+    SET_HANDLING_NOTE = "set handling note"
 
 
 AnyAction = Action | CohortAction | ScoringAction | EvaluationAction | CaseworkAction
@@ -183,7 +184,7 @@ def can(
     if isinstance(action, CohortAction):
         return _cohort_decision(actor, action, person, registration)
     if isinstance(action, CaseworkAction):
-        return _casework_decision(actor, action, person)
+        return _casework_decision(actor, action, person, registration)
     if actor.membership is None:
         return Decision(False, "no active agency role")
     role = actor.role
@@ -389,7 +390,10 @@ def _evaluation_decision(actor: Actor | None, action: EvaluationAction) -> Decis
 # every agency's; everyone else (partner agencies) only their own agency's (contacts_visible).
 # Analysts, data-protection officers and administrators record none.
 # The police briefing (registered people per hub, status and latest RAG) is for police staff only
-# (any role but administrator), limited to their hub when their membership names one.
+# (any role but administrator), limited to their hub when their membership names one. With a
+# person (the IOM marker a force system shows on lookup) police staff must also be able to view
+# that person. The handling note shown to police is set by the registration's lead worker or an
+# IOM coordinator at police or probation, who can view the person.
 
 CASEWORK_EXCLUDED_ROLES = {Role.ANALYST, Role.DATA_PROTECTION_OFFICER, Role.ADMINISTRATOR}
 
@@ -398,13 +402,35 @@ def _core_case_manager_for(actor: Actor, person: Person) -> bool:
     return _core_case_manager(actor) and has_area_scope(actor) and _in_hub(actor, person)
 
 
-def _casework_decision(actor: Actor, action: CaseworkAction, person: Person | None) -> Decision:
+def _casework_decision(
+    actor: Actor,
+    action: CaseworkAction,
+    person: Person | None,
+    registration: Registration | None = None,
+) -> Decision:
     if actor.membership is None:
         return Decision(False, "no active agency role")
     if action == CaseworkAction.VIEW_BRIEFING:
         # The daily briefing of registered people is for police colleagues (seed 002).
         ok = _is_police(actor) and actor.role != Role.ADMINISTRATOR
-        return Decision(ok, "police staff only")
+        if not ok:
+            return Decision(False, "police staff only")
+        if person is None:
+            return Decision(True, "police staff")
+        return can(actor, Action.VIEW_PERSON, person)
+    if action == CaseworkAction.SET_HANDLING_NOTE:
+        if registration is None:
+            raise ValueError(f"{action} needs a registration")
+        # Cheap checks first: the briefing asks this for every row it shows.
+        lead = registration.lead_worker_id == actor.user.pk
+        if not (lead or _core_coordinator(actor)):
+            return Decision(
+                False, "the lead worker and IOM coordinators at police and probation only"
+            )
+        sees = can(actor, Action.VIEW_PERSON, registration.person)
+        if not sees:
+            return sees
+        return Decision(True, "the lead worker" if lead else "IOM coordinator")
     if person is None:
         raise ValueError(f"{action} needs a person")
     if actor.role in CASEWORK_EXCLUDED_ROLES:

@@ -80,3 +80,28 @@ def create_contact(request: HttpRequest, payload: ContactIn, person_id: int = PE
         outcome=payload.outcome,
     )
     return Status(201, contact)
+
+
+class IomMarkerOut(Schema):
+    registered: bool
+    cohort: str | None
+    status: str | None
+    rag: str | None
+    lead_agency: str | None
+    handling_note: str | None
+    since: dt.date | None
+
+
+@router.get(
+    "/people/{person_id}/iom-marker",
+    response=IomMarkerOut,
+    summary="A person's IOM marker (police only)",
+    description=(
+        "For force systems to show on lookup: whether the person is registered with IOM and, if "
+        "so, the cohort, registration status, latest RAG, lead agency, current handling note and "
+        "registration date. Police staff only; every lookup and refusal is audited."
+    ),
+)
+def iom_marker(request: HttpRequest, person_id: int = PERSON_ID) -> selectors.IomMarker:
+    person = Person.objects.get(pk=person_id)
+    return selectors.iom_marker(actor=actor_of(request), person=person)

@@ -1,6 +1,6 @@
 """Audit event types of case management (imported by CaseworkConfig.ready)."""
 
-from openiom.audit.events import C, V
+from openiom.audit.events import A, C, V
 from openiom.audit.registry import register
 
 register(
@@ -20,4 +20,16 @@ register(
     V,
     "Viewed the police briefing of registered people",
     lambda c: f"Viewed the police briefing ({c['results']} registered people)",
+)
+register(
+    "handling_note.set",
+    A,
+    "Set the police handling note of a registered person",
+    lambda c: f"Set the handling note of {c['person']}: {c['text']}",
+)
+register(
+    "iom_marker.consulted",
+    V,
+    "Looked up a person's IOM marker",
+    lambda c: f"Looked up the IOM marker of {c['person']} (registered: {c['registered']})",
 )

@@ -68,3 +68,13 @@ class QuickContactForm(forms.Form):
                 _, _, why = message.partition(": ")
                 why = why or message
                 self.add_error(target, why[0].upper() + why[1:])
+
+
+class HandlingNoteForm(forms.Form):
+    text = forms.CharField(
+        max_length=300,
+        error_messages={
+            "required": "Enter the handling note for police colleagues",
+            "max_length": "The handling note must be 300 characters or fewer",
+        },
+    )

@@ -6,6 +6,8 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from openiom.cohort.models import AppendOnly
+
 
 class ContactKind(models.TextChoices):
     HOME_VISIT = "home_visit", "Home visit"
@@ -114,3 +116,120 @@ class Contact(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} with {self.person} on {self.contact_date}"
+
+
+# --- Handling notes (the police briefing and IOM marker) -----------------------------------------
+
+
+class HandlingNote(AppendOnly):
+    """Advice to police colleagues about a registered person; the latest one is current."""
+
+    registration = models.ForeignKey(
+        "cohort.Registration",
+        on_delete=models.CASCADE,
+        related_name="handling_notes",
+        db_comment="IOM registration the note is about.",
+    )
+    text = models.CharField(
+        max_length=300,
+        db_comment=(
+            "The note shown to police, e.g. 'engaging well - contact the IOM team before "
+            "enforcement'."
+        ),
+    )
+    set_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_comment="Who set the note (the lead worker or an IOM coordinator).",
+    )
+    set_by_agency = models.ForeignKey(
+        "partnership.Agency",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_comment="Agency they acted for.",
+    )
+    set_at = models.DateTimeField(
+        auto_now_add=True, db_comment="When the note was set (the latest note is current)."
+    )
+
+    class Meta:
+        db_table_comment = (
+            "Append-only history of police handling notes on IOM registrations; the latest is "
+            "the one shown on the police briefing and the IOM marker."
+        )
+        ordering = ["set_at", "id"]
+        indexes = [models.Index(fields=["registration", "set_at"], name="handlingnote_reg_set_at")]
+
+    def __str__(self) -> str:
+        return self.text
+
+
+class AlertKind(models.TextChoices):
+    NEW_OFFENCE = "new_offence", "New offence"
+    NEW_ARREST = "new_arrest", "New arrest"
+    NEW_INTELLIGENCE = "new_intelligence", "New intelligence"
+    RELEASE_DUE = "release_due", "Release from custody due"
+    TURNING_18 = "turning_18", "Turning 18"
+
+
+class Alert(models.Model):
+    """An alert for a worker about a registered person; fires once per (recipient, kind, subject)."""
+
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="alerts",
+        db_comment="Worker the alert is for (the registration's lead worker).",
+    )
+    person = models.ForeignKey(
+        "people.Person",
+        on_delete=models.CASCADE,
+        related_name="alerts",
+        db_comment="Person the alert is about.",
+    )
+    registration = models.ForeignKey(
+        "cohort.Registration",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="alerts",
+        db_comment="IOM registration the alert was raised under (empty if since removed).",
+    )
+    kind = models.CharField(
+        max_length=20,
+        choices=AlertKind.choices,
+        db_comment="Kind of alert (new offence, arrest or intelligence, release due, turning 18).",
+    )
+    subject_key = models.CharField(
+        max_length=100,
+        db_comment="The triggering event, e.g. 'offence:123' or 'turns18:2027-03-01'.",
+    )
+    message = models.TextField(db_comment="What the recipient is told (plain English).")
+    due_date = models.DateField(
+        null=True,
+        blank=True,
+        db_comment="Date the alert is about (release date, 18th birthday); empty otherwise.",
+    )
+    created_at = models.DateTimeField(auto_now_add=True, db_comment="When the alert was raised.")
+    read_at = models.DateTimeField(
+        null=True, blank=True, db_comment="When the recipient marked it read; empty while unread."
+    )
+
+    class Meta:
+        db_table_comment = (
+            "Alerts for workers about registered people: new offences, arrests and intelligence, "
+            "releases due and 18th birthdays (each fires once per recipient and event)."
+        )
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["recipient", "kind", "subject_key"], name="alert_once_per_event"
+            )
+        ]
+        indexes = [models.Index(fields=["recipient", "read_at"], name="alert_recipient_read")]
+
+    def __str__(self) -> str:
+        return self.message

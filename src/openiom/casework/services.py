@@ -13,7 +13,13 @@ from django.utils import timezone
 from openiom.access.policy import CaseworkAction
 from openiom.access.services import require
 from openiom.audit.services import record, snapshot
-from openiom.casework.models import Attendance, Contact, ContactKind, DrugTestResult
+from openiom.casework.models import (
+    Attendance,
+    Contact,
+    ContactKind,
+    DrugTestResult,
+    HandlingNote,
+)
 from openiom.cohort.models import Registration
 
 if TYPE_CHECKING:
@@ -149,3 +155,49 @@ def record_contact(
             },
         )
     return contact
+
+
+# --- Handling notes -----------------------------------------------------------------------------
+
+HANDLING_NOTE_MAX = 300
+
+
+def set_handling_note(*, actor: Actor, registration: Registration, text: str) -> HandlingNote:
+    """Record a new handling note for police colleagues; earlier notes are kept as history.
+
+    The registration's lead worker or an IOM coordinator only. Raises AccessDenied (audited)
+    when refused, ValidationError {"text": ["text: why"]} for an empty or over-long note.
+    """
+    require(actor, CaseworkAction.SET_HANDLING_NOTE, registration=registration)
+    text = " ".join((text or "").split())  # one line: it is shown in tables and on force systems
+    if not text:
+        raise ValidationError({"text": ["text: enter the handling note for police colleagues"]})
+    if len(text) > HANDLING_NOTE_MAX:
+        raise ValidationError(
+            {
+                "text": [
+                    f"text: the handling note must be {HANDLING_NOTE_MAX} characters or fewer "
+                    f"(it has {len(text)})"
+                ]
+            }
+        )
+    if not registration.is_current:
+        raise ValidationError({"text": ["text: the person is no longer registered with IOM"]})
+    previous = registration.handling_notes.order_by("-set_at", "-id").first()
+    with transaction.atomic():
+        note = HandlingNote.objects.create(
+            registration=registration,
+            text=text,
+            set_by=actor.user,
+            set_by_agency_id=actor.agency_id,
+        )
+        record(
+            "handling_note.set",
+            actor=actor,
+            obj=note,
+            person_id=registration.person_id,
+            before={"text": previous.text} if previous else None,
+            after=snapshot(note),
+            context={"person": str(registration.person), "text": text},
+        )
+    return note

@@ -58,3 +58,53 @@ def briefing(request: HttpRequest) -> HttpResponse:
     actor = actor_for_request(request)
     hubs = selectors.police_briefing(actor=actor)
     return render(request, "casework/briefing.html", {"hubs": hubs})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def alerts(request: HttpRequest) -> HttpResponse:
+    """Your alerts: the signed-in user's own only; POST alert=<id> marks one read."""
+    from openiom.casework import alerts as alert_service
+
+    if request.method == "POST":
+        try:
+            alert_id = int(request.POST.get("alert", ""))
+        except ValueError:
+            raise Http404("No such alert") from None
+        if alert_service.mark_read(user=request.user, alert_id=alert_id) is None:
+            raise Http404("No such alert")
+        messages.success(request, "Alert marked as read.")
+        return redirect("casework:alerts")
+    items = alert_service.alerts_for(request.user)
+    return render(request, "casework/alerts.html", {"alerts": items})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def handling_note(request: HttpRequest, registration_id: int) -> HttpResponse:
+    """Set the handling note police colleagues see (lead worker or IOM coordinator)."""
+    from openiom.casework.forms import HandlingNoteForm
+    from openiom.cohort.models import Registration
+
+    actor = actor_for_request(request)
+    registration = Registration.objects.select_related("person").filter(pk=registration_id).first()
+    if registration is None:
+        raise Http404("No such registration")
+    notes = selectors.handling_notes(actor=actor, registration=registration)
+    form = HandlingNoteForm(request.POST if request.method == "POST" else None)
+    if form.is_bound and form.is_valid():
+        try:
+            services.set_handling_note(
+                actor=actor, registration=registration, text=form.cleaned_data["text"]
+            )
+        except ValidationError as error:
+            for message in error.message_dict.get("text", error.messages):
+                why = message.partition(": ")[2] or message
+                form.add_error("text", why[0].upper() + why[1:])
+        else:
+            messages.success(request, "Handling note set.")
+            return redirect("casework:handling_note", registration_id=registration.pk)
+    context = {"form": form, "registration": registration, "person": registration.person}
+    context["notes"] = notes
+    status = 400 if form.is_bound and form.errors else 200
+    return render(request, "casework/handling_note.html", context, status=status)
