@@ -70,6 +70,9 @@ INSTALLED_APPS = [
     "openiom.evaluation",
     "openiom.vfm",
     "openiom.casework",
+    "openiom.plans",
+    "openiom.providers",
+    "openiom.caseloads",
 ]
 
 MIDDLEWARE = [

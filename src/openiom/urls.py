@@ -15,6 +15,9 @@ urlpatterns = [
     path("evaluation/", include("openiom.evaluation.urls")),
     path("value-for-money/", include("openiom.vfm.urls")),
     path("casework/", include("openiom.casework.urls")),
+    path("plans/", include("openiom.plans.urls")),
+    path("provider-referrals/", include("openiom.providers.urls")),
+    path("caseloads/", include("openiom.caseloads.urls")),
     path("api/", api.urls),
     path("django-admin/", admin.site.urls),
 ]

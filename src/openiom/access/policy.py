@@ -86,7 +86,42 @@ class CaseworkAction(StrEnum):
     SET_HANDLING_NOTE = "set handling note"
 
 
-AnyAction = Action | CohortAction | ScoringAction | EvaluationAction | CaseworkAction
+class PlanAction(StrEnum):
+    """Management plans (ASPIRE): pathway needs, objectives, actions, agreement, "my plan"."""
+
+    VIEW_PLAN = "view management plan"
+    EDIT_PLAN = "edit management plan"
+    AGREE_PLAN = "agree management plan"
+    UPDATE_ACTION = "update plan action"
+    PRINT_MY_PLAN = "print my plan"
+
+
+class ProviderReferralAction(StrEnum):
+    """Referrals to pathway providers (housing, treatment, employment, mentoring)."""
+
+    SEND = "send provider referral"
+    VIEW = "view provider referrals"
+    RESPOND = "respond to provider referral"
+
+
+class CaseloadAction(StrEnum):
+    """Caseload lists and the agency-contribution page."""
+
+    VIEW_OWN_CASELOAD = "view my, my team's or my agency's caseload"
+    VIEW_COHORT_CASELOAD = "view the whole cohort's caseload"
+    VIEW_CONTRIBUTION = "view agency contribution"
+
+
+AnyAction = (
+    Action
+    | CohortAction
+    | ScoringAction
+    | EvaluationAction
+    | CaseworkAction
+    | PlanAction
+    | ProviderReferralAction
+    | CaseloadAction
+)
 
 
 @dataclass(frozen=True)
@@ -185,6 +220,12 @@ def can(
         return _cohort_decision(actor, action, person, registration)
     if isinstance(action, CaseworkAction):
         return _casework_decision(actor, action, person, registration)
+    if isinstance(action, PlanAction):
+        return _plan_decision(actor, action, person, registration)
+    if isinstance(action, ProviderReferralAction):
+        return _provider_referral_decision(actor, action, person, registration)
+    if isinstance(action, CaseloadAction):
+        return _caseload_decision(actor, action)
     if actor.membership is None:
         return Decision(False, "no active agency role")
     role = actor.role
@@ -447,3 +488,98 @@ def _casework_decision(
 def sees_all_contacts(actor: Actor, person: Person) -> bool:
     """Every agency's contacts with the person (core case managers), not only the actor's agency's."""
     return _core_case_manager_for(actor, person)
+
+
+# --- Management plans ---------------------------------------------------------------------------
+# Seeing a plan follows contacts: core case managers (police and probation coordinators and
+# offender managers in the person's hub) and workers whose agency is working with the person.
+# *What* a partner sees is narrowed by the plans selectors: the person's basics, the plan's
+# pathway needs and objectives, and only the actions their own agency owns.
+# Writing the plan (needs, objectives, actions, agreement, reviews, printing "my plan") is for the
+# registration's lead worker and core case managers. Updating an action's status and outcome is
+# open to anyone who may see the plan; the service limits partners to their own agency's actions.
+
+
+def _plan_editor(actor: Actor, registration: Registration) -> Decision:
+    if actor.role in CASEWORK_EXCLUDED_ROLES:
+        return Decision(False, "case workers only (analysts, DPOs and administrators edit none)")
+    person = registration.person
+    if _restricted_out(actor, person):
+        return Decision(False, "this record is restricted to named users")
+    if registration.lead_worker_id == actor.user.pk:
+        return Decision(True, "the lead worker")
+    if _core_case_manager_for(actor, person):
+        return Decision(True, "police and probation coordinators and offender managers")
+    return Decision(
+        False,
+        "the lead worker and police and probation coordinators and offender managers only",
+    )
+
+
+def _plan_decision(
+    actor: Actor,
+    action: PlanAction,
+    person: Person | None,
+    registration: Registration | None,
+) -> Decision:
+    if actor.membership is None:
+        return Decision(False, "no active agency role")
+    if action in {PlanAction.EDIT_PLAN, PlanAction.AGREE_PLAN, PlanAction.PRINT_MY_PLAN}:
+        if registration is None:
+            raise ValueError(f"{action} needs a registration")
+        return _plan_editor(actor, registration)
+    if person is None and registration is not None:
+        person = registration.person
+    if person is None:
+        raise ValueError(f"{action} needs a person")
+    # VIEW_PLAN and UPDATE_ACTION: whoever may see the person's casework.
+    return _casework_decision(actor, CaseworkAction.VIEW_CONTACTS, person)
+
+
+# --- Referrals to pathway providers ---------------------------------------------------------------
+# Sending a referral is a plan-editing act (lead worker, core case managers). The receiving
+# agency's workers respond to it (accept, decline, progress, complete, end early) and see the
+# person's basics only while it is active: the providers service opens an involvement for the
+# receiving agency when the referral is sent and ends it when the referral closes. Viewing: the
+# referral's sender side sees all of the person's referrals; the receiving agency its own (the
+# providers selectors narrow the list).
+
+
+def _provider_referral_decision(
+    actor: Actor,
+    action: ProviderReferralAction,
+    person: Person | None,
+    registration: Registration | None,
+) -> Decision:
+    if actor.membership is None:
+        return Decision(False, "no active agency role")
+    if action == ProviderReferralAction.SEND:
+        if registration is None:
+            raise ValueError(f"{action} needs a registration")
+        return _plan_editor(actor, registration)
+    if person is None and registration is not None:
+        person = registration.person
+    if person is None:
+        raise ValueError(f"{action} needs a person")
+    return _casework_decision(actor, CaseworkAction.VIEW_CONTACTS, person)
+
+
+# --- Caseloads and agency contribution ----------------------------------------------------------
+# Every case worker sees their own, their team's and their agency's caseload (the lists are
+# narrowed to people they may view); the whole cohort's caseload is for IOM coordinators at
+# police and probation. Agency contribution (counts per agency per month, no person detail) is
+# for coordinators at any agency and analysts with area scope.
+
+
+def _caseload_decision(actor: Actor, action: CaseloadAction) -> Decision:
+    if actor.membership is None:
+        return Decision(False, "no active agency role")
+    if action == CaseloadAction.VIEW_COHORT_CASELOAD:
+        return Decision(_core_coordinator(actor), "IOM coordinators at police and probation only")
+    if action == CaseloadAction.VIEW_CONTRIBUTION:
+        ok = actor.role == Role.COORDINATOR or (
+            actor.role == Role.ANALYST and has_area_scope(actor)
+        )
+        return Decision(ok, "coordinators and analysts with area scope only")
+    ok = actor.role not in CASEWORK_EXCLUDED_ROLES
+    return Decision(ok, "case workers only (analysts, DPOs and administrators hold no caseload)")

@@ -1,0 +1,4 @@
+from django.urls import path  # noqa: F401  (routes are added as pages land)
+
+app_name = "caseloads"
+urlpatterns: list = []

@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class PlansConfig(AppConfig):
+    name = "openiom.plans"
+    label = "plans"
+    verbose_name = "Management plans (ASPIRE): pathway needs, objectives, actions"
