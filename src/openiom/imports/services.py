@@ -1109,6 +1109,10 @@ def _process(
                     "rows": batch.rows_total,
                 },
             )
+            # New arrests, offences and intelligence on registered people reach their lead
+            # workers as soon as the import is committed (not at the next daily run). Never on a
+            # dry run: its transaction is rolled back, so the callback is discarded.
+            transaction.on_commit(_raise_alerts_after_import)
     except DatabaseError as e:
         log.exception("import batch %s failed while writing", batch.pk)
         batch.refresh_from_db()
@@ -1123,6 +1127,15 @@ def _process(
     finally:
         reporter.close()
     return result
+
+
+def _raise_alerts_after_import() -> None:
+    from openiom.casework.alerts import raise_alerts
+
+    try:
+        raise_alerts(on=timezone.localdate())
+    except Exception:  # the import has landed; a failed alert run is retried by the daily run
+        log.exception("raising alerts after an import failed")
 
 
 def _beat(batch: ImportBatch) -> None:
