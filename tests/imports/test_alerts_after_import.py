@@ -15,7 +15,6 @@ from tests.cohort.conftest import (  # noqa: F401
     adopt,
     burglar,
     listed_referral,
-    registration,
 )
 
 pytestmark = pytest.mark.django_db
@@ -30,7 +29,8 @@ def arrests_file(person_source_id: str) -> ExtractFile:
 
 
 @pytest.fixture
-def registered(registration: Any) -> Any:
+def registered(listed_referral: Any, adopt: Any) -> Any:  # noqa: F811
+    registration = adopt(listed_referral)
     person = registration.person
     person.source_system, person.source_id = "pnc", "P900001"
     person.save(update_fields=["source_system", "source_id"])
