@@ -554,13 +554,30 @@ def _provider_referral_decision(
     if actor.membership is None:
         return Decision(False, "no active agency role")
     if action == ProviderReferralAction.SEND:
+        # Also the sender side's other acts (withdrawing, ending early) on the registration.
         if registration is None:
             raise ValueError(f"{action} needs a registration")
         return _plan_editor(actor, registration)
     if person is None and registration is not None:
         person = registration.person
     if person is None:
+        if action == ProviderReferralAction.VIEW:
+            # The inbox of referrals to the actor's agency (narrowed by the providers selectors).
+            ok = actor.role not in CASEWORK_EXCLUDED_ROLES
+            return Decision(ok, "case workers only (analysts, DPOs and administrators have none)")
         raise ValueError(f"{action} needs a person")
+    if action == ProviderReferralAction.RESPOND:
+        # The receiving agency's workers, through the involvement its referral opened (the
+        # providers service also checks that the referral is to the actor's agency).
+        if actor.role in CASEWORK_EXCLUDED_ROLES:
+            return Decision(
+                False, "case workers only (analysts, DPOs and administrators respond to none)"
+            )
+        if _restricted_out(actor, person):
+            return Decision(False, "this record is restricted to named users")
+        if _involved(actor, person):
+            return Decision(True, "your agency is working with this person")
+        return Decision(False, "only the receiving agency's workers, while the referral is active")
     return _casework_decision(actor, CaseworkAction.VIEW_CONTACTS, person)
 
 
