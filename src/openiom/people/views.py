@@ -13,7 +13,13 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
-from openiom.access.policy import Action, CaseworkAction, can
+from openiom.access.policy import (
+    Action,
+    CaseworkAction,
+    PlanAction,
+    ProviderReferralAction,
+    can,
+)
 from openiom.access.services import require
 from openiom.accounts.actor import actor_for_request
 from openiom.cohort.page_data import person_iom_section
@@ -152,6 +158,21 @@ def _identity_rows(rec: Any, today: dt.date) -> list[tuple[str, str]]:
     ]
 
 
+def _plan_registration_id(actor: Any, person: Person) -> int | None:
+    """The current registration whose management plan the actor may open (for the link)."""
+    from openiom.cohort.models import Registration, RegistrationStatus
+
+    current = (
+        Registration.objects.filter(person=person)
+        .exclude(status=RegistrationStatus.DEREGISTERED)
+        .order_by("-start_date", "-id")
+        .first()
+    )
+    if current is None or not can(actor, PlanAction.VIEW_PLAN, registration=current):
+        return None
+    return current.pk
+
+
 @login_required
 @require_GET
 def detail(request: HttpRequest, person_id: int) -> HttpResponse:
@@ -176,6 +197,8 @@ def detail(request: HttpRequest, person_id: int) -> HttpResponse:
         "today": today,
         "may_see_audit": bool(can(actor, Action.VIEW_AUDIT)),
         "may_see_contacts": bool(can(actor, CaseworkAction.VIEW_CONTACTS, rec.person)),
+        "may_see_provider_referrals": bool(can(actor, ProviderReferralAction.VIEW, rec.person)),
+        "plan_registration_id": _plan_registration_id(actor, rec.person),
         # Not audited on its own: part of the consultation view_person recorded above.
         "iom": person_iom_section(actor=actor, person=rec.person),
     }

@@ -9,7 +9,14 @@ from django import template
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
-from openiom.access.policy import EvaluationAction, ScoringAction, can
+from openiom.access.policy import (
+    CaseloadAction,
+    CaseworkAction,
+    EvaluationAction,
+    ScoringAction,
+    can,
+    is_partner_scope,
+)
 from openiom.accounts.models import Role
 
 register = template.Library()
@@ -37,9 +44,17 @@ def nav_items(context: template.Context) -> list[dict[str, Any]]:
     if request is not None and getattr(request, "resolver_match", None) is not None:
         current_ns = request.resolver_match.namespace
         current_name = request.resolver_match.view_name
-    wanted: list[tuple[str, str, str]] = [("Home", "core:home", "core")]
+    # (text, url name, what makes it current: a namespace, or a view name when it has a colon)
+    wanted: list[tuple[str, str, str]] = [("Home", "core:home", "core:home")]
     if actor.role and actor.role != Role.ADMINISTRATOR:
         wanted.append(("Search people", "people:search", "people"))
+    if can(actor, CaseloadAction.VIEW_OWN_CASELOAD):
+        wanted.append(("Caseload", "caseloads:index", "caseloads"))
+        wanted.append(("Alerts", "casework:alerts", "casework:alerts"))
+    if is_partner_scope(actor) and can(actor, CaseloadAction.VIEW_OWN_CASELOAD):
+        wanted.append(("Referrals to my agency", "providers:inbox", "providers"))
+    if can(actor, CaseworkAction.VIEW_BRIEFING):
+        wanted.append(("Police briefing", "casework:briefing", "casework:briefing"))
     if can(actor, ScoringAction.VIEW_SCORES):
         wanted.append(("Candidates", "scoring:index", "scoring"))
         wanted.append(("Score audit", "scrutiny:score_audit", "scrutiny"))
@@ -53,11 +68,11 @@ def nav_items(context: template.Context) -> list[dict[str, Any]]:
     if actor.role in AUDIT_ROLES:
         wanted.append(("Audit log", "audit:log", "audit"))
     items = []
-    for text, name, namespace in wanted:
+    for text, name, scope in wanted:
         href = _url(name)
         if href is None:
             continue
-        current = current_name == name if namespace == "core" else current_ns == namespace
+        current = current_name == scope if ":" in scope else current_ns == scope
         items.append({"text": text, "href": href, "current": current})
     return items
 
