@@ -57,19 +57,6 @@ def load_agency_types(model: Any) -> None:
         )
 
 
-def load_pathways(model: Any) -> None:
-    for row in _read("pathways.csv"):
-        model.objects.update_or_create(
-            code=row["code"],
-            defaults={
-                "name": row["name"],
-                "display_order": int(row["display_order"]),
-                "is_core": _bool(row["is_core"]),
-                "source": row["source"],
-            },
-        )
-
-
 def offence_code_rows() -> list[dict[str, Any]]:
     groups = {r["group_code"]: r for r in _read("offence_groups.csv")}
     rows = []
@@ -105,11 +92,14 @@ def load_offence_codes(model: Any) -> None:
 
 def ensure_loaded() -> None:
     """Load any reference table that is empty (e.g. after a test database flush)."""
-    from openiom.reference.models import AgencyType, OffenceCode, Pathway
+    from openiom.reference.models import AgencyType, OffenceCode
 
     if not AgencyType.objects.exists():
         load_agency_types(AgencyType)
-    if not Pathway.objects.exists():
-        load_pathways(Pathway)
     if not OffenceCode.objects.exists():
         load_offence_codes(OffenceCode)
+    from openiom.plans.models import Pathway
+    from openiom.plans.pathways import load_pathways
+
+    if not Pathway.objects.exists():
+        load_pathways(Pathway)

@@ -25,23 +25,6 @@ class AgencyType(models.Model):
         return self.name
 
 
-class Pathway(models.Model):
-    code = models.SlugField(max_length=40, primary_key=True, db_comment="Stable code.")
-    name = models.CharField(max_length=100, db_comment="Display name.")
-    display_order = models.PositiveSmallIntegerField(db_comment="Order on screens.")
-    is_core = models.BooleanField(
-        default=True, db_comment="One of the seven resettlement pathways."
-    )
-    source = models.CharField(max_length=300, db_comment="Where this reference value comes from.")
-
-    class Meta:
-        db_table_comment = "Resettlement pathways (the seven of seed 002, plus local additions)."
-        ordering = ["display_order"]
-
-    def __str__(self) -> str:
-        return self.name
-
-
 class OffenceCode(models.Model):
     """Home Office offence classification code + sub-code, with MoJ predictor weights."""
 

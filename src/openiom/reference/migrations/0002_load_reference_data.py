@@ -5,7 +5,7 @@ def load(apps, schema_editor):
     from openiom.reference import loaders
 
     loaders.load_agency_types(apps.get_model("reference", "AgencyType"))
-    loaders.load_pathways(apps.get_model("reference", "Pathway"))
+    # Resettlement pathways moved to the plans app (plans.Pathway, seeded by its migration).
     loaders.load_offence_codes(apps.get_model("reference", "OffenceCode"))
 
 
