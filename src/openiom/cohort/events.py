@@ -113,3 +113,9 @@ register(
     "Viewed a person's IOM history",
     lambda c: f"Viewed the IOM history of {c['person']}",
 )
+register(
+    "registration.lead_changed",
+    A,
+    "Changed a registration's lead worker or lead agency",
+    lambda c: f"{c['person']}'s lead worker is now {c['worker']} ({c['agency']})",
+)

@@ -694,3 +694,41 @@ def worker_name(user: Any) -> str:
     if user is None:
         return ""
     return user.get_full_name() or user.get_username()
+
+
+class LeadWorkerForm(ServiceErrorMixin, forms.Form):
+    """A new lead worker, chosen with their agency (a worker may act for more than one)."""
+
+    lead = forms.ChoiceField(
+        error_messages={
+            "required": "Select the new lead worker",
+            "invalid_choice": "Select a lead worker from the list",
+        },
+    )
+    reason = text_field("Enter why the lead worker is changing", what="The reason")
+    on = date_field("date the new lead worker takes over")
+
+    service_fields = {"worker": "lead", "agency": "lead"}
+    phrases = (("already the lead", "lead"), ("does not work for", "lead"))
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        members = (
+            Membership.objects.filter(is_active=True, agency__is_active=True)
+            .select_related("user", "agency")
+            .order_by("agency__name", "user__last_name", "user__first_name", "user__username")
+        )
+        self.members = {f"{m.agency_id}:{m.user_id}": m for m in members}
+        field = self.fields["lead"]
+        assert isinstance(field, forms.ChoiceField)
+        field.choices = [("", "Choose the new lead worker")] + [
+            (key, f"{worker_name(m.user)} – {m.agency.name}") for key, m in self.members.items()
+        ]
+
+    def clean_on(self) -> dt.date | None:
+        return _not_future(self.cleaned_data.get("on"), "date the new lead worker takes over")
+
+    def chosen(self) -> tuple[Any, Any]:
+        """(worker, agency) of the selected membership."""
+        member = self.members[self.cleaned_data["lead"]]
+        return member.user, member.agency

@@ -846,3 +846,72 @@ class Reconsideration(models.Model):
 
     def __str__(self) -> str:
         return f"Reconsider {self.person} by {self.due_date}"
+
+
+# --- Lead worker and lead agency changes ---------------------------------------------------------
+
+
+class LeadWorkerChange(AppendOnly):
+    """A change of lead worker (and possibly lead agency) within a registration.
+
+    The registration holds the current lead; this history keeps every handover, so continuity of
+    the lead worker (a mechanism the evaluation reads) can be measured.
+    """
+
+    registration = models.ForeignKey(
+        Registration,
+        on_delete=models.CASCADE,
+        related_name="lead_changes",
+        db_comment="Registration whose lead changed.",
+    )
+    from_agency = models.ForeignKey(
+        "partnership.Agency",
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_comment="Lead agency before the change.",
+    )
+    to_agency = models.ForeignKey(
+        "partnership.Agency",
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_comment="Lead agency after the change (the same agency when only the worker changed).",
+    )
+    from_worker = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_comment="Lead worker before the change.",
+    )
+    to_worker = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_comment="Lead worker after the change.",
+    )
+    changed_on = models.DateField(db_comment="Date the new lead worker took over.")
+    reason = models.TextField(
+        db_comment="Why the lead changed (e.g. worker left, licence ended, caseload balancing)."
+    )
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_comment="Who recorded the change (an IOM coordinator).",
+    )
+    created_at = models.DateTimeField(auto_now_add=True, db_comment="When recorded.")
+
+    class Meta:
+        db_table_comment = (
+            "Append-only history of lead worker and lead agency changes within IOM registrations."
+        )
+        ordering = ["changed_on", "id"]
+        indexes = [
+            models.Index(fields=["registration", "changed_on"], name="leadchange_reg_changed_on")
+        ]
+
+    def __str__(self) -> str:
+        return f"Lead changed on {self.changed_on}"
+
+    @property
+    def agency_changed(self) -> bool:
+        return self.from_agency_id != self.to_agency_id

@@ -726,6 +726,59 @@ def change_registration_status(
     return change
 
 
+def record_custody_status(
+    *,
+    registration: Registration,
+    status: str,
+    on: dt.date,
+    note: str,
+    recorded_by: Any,
+) -> RegistrationStatusChange | None:
+    """The system's status change when custody records show a person went in or came out.
+
+    Active ↔ in custody only, with no permission check (no one asked: the daily run follows the
+    custody records) and the audit event's actor "system"; `recorded_by` is the system account
+    the status history row names. Returns None when the registration has ended or already has
+    the status (a concurrent run got there first), so it is safe to run repeatedly.
+    """
+    to = RegistrationStatus(status)
+    if to not in {RegistrationStatus.ACTIVE, RegistrationStatus.IN_CUSTODY}:
+        raise CohortError(f"status: custody records set active or in custody, not {status!r}")
+    note = _required(note, "Say which custody record changed the status")
+    with transaction.atomic():
+        reg = (
+            Registration.objects.select_for_update(of=("self",))
+            .select_related("person")
+            .get(pk=registration.pk)
+        )
+        if not reg.is_current or reg.status == to:
+            return None
+        on = max(on, reg.start_date, reg.status_since)
+        before = snapshot(reg, ["status", "status_since"])
+        change = RegistrationStatusChange.objects.create(
+            registration=reg,
+            from_status=reg.status,
+            to_status=to,
+            changed_on=on,
+            note=note,
+            changed_by=recorded_by,
+        )
+        reg.status, reg.status_since = to, on
+        reg.save(update_fields=["status", "status_since"])
+        record(
+            "registration.status_changed",
+            actor=None,
+            username="system",
+            obj=reg,
+            person_id=reg.person_id,
+            before=before,
+            after=snapshot(reg, ["status", "status_since"]),
+            context={"person": str(reg.person), "status": reg.get_status_display().lower()},
+            details={"note": note, "by": "system (custody records)"},
+        )
+    return change
+
+
 # --- RAG, exit plan, de-registration ----------------------------------------------------------
 
 
@@ -1199,3 +1252,112 @@ def mark_notification_read(*, user: Any, notification: Notification) -> Notifica
         notification.read_at = timezone.now()
         notification.save(update_fields=["read_at"])
     return notification
+
+
+# --- Lead worker and lead agency changes -------------------------------------------------------
+
+
+def change_lead_worker(
+    *,
+    actor: Actor,
+    registration: Registration,
+    worker: Any,
+    agency: Agency,
+    reason: str,
+    on: dt.date | None = None,
+) -> Any:
+    """Hand a current registration to a new lead worker (and, if they work elsewhere, lead agency).
+
+    The change is kept (LeadWorkerChange, append-only) and the registration names the new lead.
+    When the new lead agency has no current involvement with the person, one is recorded (as at
+    registration) and becomes the registration's lead involvement, ended at de-registration; the
+    former lead agency's involvement continues (it stays a partner until someone ends it). The
+    new lead worker is told.
+    """
+    from openiom.cohort.models import LeadWorkerChange
+
+    if worker is None:
+        raise CohortError("worker: choose the new lead worker")
+    if agency is None:
+        raise CohortError("agency: choose the new lead agency")
+    reason = _required(reason, "reason: say why the lead worker is changing")
+    on = _today(on)
+    _check_date(registration, on, "on")
+    if not Membership.objects.filter(user=worker, agency=agency, is_active=True).exists():
+        raise CohortError(
+            f"worker: {worker.get_username()} does not work for {agency}; choose a lead worker "
+            "from the lead agency"
+        )
+    require_cohort(actor, CohortAction.REGISTER, registration=registration)
+    with transaction.atomic():
+        reg = _locked_current(registration)
+        if reg.lead_worker_id == worker.pk and reg.lead_agency_id == agency.pk:
+            raise CohortError(
+                f"worker: {worker.get_full_name() or worker.get_username()} is already the lead "
+                "worker"
+            )
+        latest = reg.lead_changes.order_by("-changed_on", "-id").first()
+        if latest is not None and on < latest.changed_on:
+            raise CohortError(
+                f"on: the lead last changed on {latest.changed_on}; a later change cannot be "
+                "dated before it"
+            )
+        fields = ["lead_agency_id", "lead_worker_id", "lead_involvement_id"]
+        before = snapshot(reg, fields)
+        change = LeadWorkerChange.objects.create(
+            registration=reg,
+            from_agency_id=reg.lead_agency_id,
+            to_agency=agency,
+            from_worker_id=reg.lead_worker_id,
+            to_worker=worker,
+            changed_on=on,
+            reason=reason,
+            changed_by=actor.user,
+        )
+        involved = (
+            Involvement.objects.filter(person_id=reg.person_id, agency=agency, start_date__lte=on)
+            .exclude(end_date__lte=on)
+            .exists()
+        )
+        if not involved:
+            involvement = Involvement.objects.create(
+                person_id=reg.person_id,
+                agency=agency,
+                worker=worker,
+                purpose=f"IOM lead agency ({reg.cohort.name})",
+                start_date=on,
+            )
+            record(
+                "involvement.started",
+                actor=actor,
+                obj=involvement,
+                person_id=reg.person_id,
+                after=snapshot(involvement),
+                context={"agency": agency.name, "person": str(reg.person)},
+                details={
+                    "why": "IOM lead agency change: the new lead agency works with the person"
+                },
+            )
+            reg.lead_involvement = involvement
+        reg.lead_agency, reg.lead_worker = agency, worker
+        reg.save(update_fields=["lead_agency", "lead_worker", "lead_involvement"])
+        record(
+            "registration.lead_changed",
+            actor=actor,
+            obj=reg,
+            person_id=reg.person_id,
+            before=before,
+            after=snapshot(reg, fields),
+            context={
+                "person": str(reg.person),
+                "worker": worker.get_full_name() or worker.get_username(),
+                "agency": agency.name,
+            },
+            details={"reason": reason, "on": on.isoformat(), "change": change.pk},
+        )
+        _notify(
+            worker,
+            f"You are now the IOM lead worker for {reg.person} ({reg.cohort.name}) from {on}.",
+            f"/cohort/registrations/{reg.pk}/",
+        )
+    return change

@@ -23,6 +23,7 @@ urlpatterns = [
     path("registrations/<int:registration_id>/exit-plan/", views.exit_plan, name="exit_plan"),
     path("registrations/<int:registration_id>/deregister/", views.deregister, name="deregister"),
     path("registrations/<int:registration_id>/status/", views.change_status, name="status"),
+    path("registrations/<int:registration_id>/lead/", views.change_lead, name="change_lead"),
     path("policies/", views.policies, name="policies"),
     path("policies/cohort/new/", views.publish_policy, {"kind": "cohort"}, name="new_cohort"),
     path("policies/<slug:kind>/<slug:key>/", views.policy_detail, name="policy"),

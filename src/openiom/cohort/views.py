@@ -21,7 +21,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from openiom.access.policy import Action, ScoringAction, can
+from openiom.access.policy import Action, PlanAction, ProviderReferralAction, ScoringAction, can
 from openiom.accounts.actor import Actor, actor_for_request
 from openiom.audit.services import record
 from openiom.cohort import forms as f
@@ -596,6 +596,15 @@ def registration_detail(request: HttpRequest, registration_id: int) -> HttpRespo
         "may_change_status": bool(can_cohort(actor, CohortAction.REGISTER, registration=reg))
         and reg.is_current,
         "may_see_person": bool(can(actor, Action.VIEW_PERSON, reg.person)),
+        "may_see_plan": bool(can(actor, PlanAction.VIEW_PLAN, registration=reg)),
+        "may_see_provider_referrals": bool(
+            can(actor, ProviderReferralAction.VIEW, registration=reg)
+        ),
+        "lead_changes": list(
+            reg.lead_changes.select_related(
+                "from_agency", "to_agency", "from_worker", "to_worker", "changed_by"
+            ).order_by("-changed_on", "-id")
+        ),
         "today": timezone.localdate(),
     }
     return render(request, "cohort/registration.html", context)
@@ -974,3 +983,41 @@ def read_notification(request: HttpRequest, notification_id: int) -> HttpRespons
     if request.POST.get("open") and item.link.startswith("/cohort/"):
         return redirect(item.link)
     return redirect(reverse("cohort:notifications"))
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def change_lead(request: HttpRequest, registration_id: int) -> HttpResponse:
+    """Hand the registration to a new lead worker (and lead agency, if theirs differs)."""
+    actor = actor_for_request(request)
+    reg = _registration(registration_id)
+    require_cohort(actor, CohortAction.REGISTER, registration=reg)
+    ended = _current_or_message(request, reg)
+    if ended is not None:
+        return ended
+    form = f.LeadWorkerForm(
+        request.POST if request.method == "POST" else None,
+        initial={"on": _ddmmyyyy(timezone.localdate())},
+    )
+    if form.is_bound and form.is_valid():
+        worker, agency = form.chosen()
+        try:
+            services.change_lead_worker(
+                actor=actor,
+                registration=reg,
+                worker=worker,
+                agency=agency,
+                reason=form.cleaned_data["reason"],
+                on=form.cleaned_data["on"],
+            )
+        except CohortError as error:
+            form.add_service_error(error)
+        else:
+            messages.success(
+                request,
+                f"{f.worker_name(worker)} ({agency.name}) is now the lead worker for "
+                f"{reg.person.full_name}.",
+            )
+            return redirect("cohort:registration", registration_id=reg.pk)
+    context = {"form": form, "reg": reg, "person": reg.person}
+    return render(request, "cohort/change_lead.html", context, status=_status(form))
