@@ -52,6 +52,8 @@ demo-data: migrate
 	$(PY) manage.py seed_demo_users
 	$(PY) manage.py seed_demo_evaluation
 	$(PY) manage.py schedule_weekly_scoring
+	$(PY) manage.py raise_alerts
+	$(PY) manage.py schedule_daily_casework
 
 demo: install assets demo-data
 	OPENIOM_DEMO=1 $(PY) manage.py serve_demo --addrport $(HOST):$(PORT)

@@ -1,4 +1,9 @@
-from django.urls import path  # noqa: F401  (routes are added as pages land)
+from django.urls import path
+
+from openiom.caseloads import views
 
 app_name = "caseloads"
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.caseload_page, name="caseload"),
+    path("contribution/", views.contribution_page, name="contribution"),
+]

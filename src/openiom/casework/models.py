@@ -173,6 +173,26 @@ class AlertKind(models.TextChoices):
     NEW_INTELLIGENCE = "new_intelligence", "New intelligence"
     RELEASE_DUE = "release_due", "Release from custody due"
     TURNING_18 = "turning_18", "Turning 18"
+    # Tasks: alerts with a due date that the recipient marks done (issue #5 item 4).
+    RELEASE_TASK = "release_task", "Plan the day of release"
+    RAG_REVIEW_DUE = "rag_review_due", "RAG review due"
+    PLAN_REVIEW_DUE = "plan_review_due", "Plan review due"
+    ACTION_OVERDUE = "action_overdue", "Plan action overdue"
+    DEREGISTRATION_DUE = "deregistration_due", "Consider de-registration"
+    RECONSIDERATION_DUE = "reconsideration_due", "Reconsideration due"
+
+
+# Alerts of these kinds are tasks: they have a due date and are marked done, not only read.
+TASK_KINDS = frozenset(
+    {
+        AlertKind.RELEASE_TASK,
+        AlertKind.RAG_REVIEW_DUE,
+        AlertKind.PLAN_REVIEW_DUE,
+        AlertKind.ACTION_OVERDUE,
+        AlertKind.DEREGISTRATION_DUE,
+        AlertKind.RECONSIDERATION_DUE,
+    }
+)
 
 
 class Alert(models.Model):
@@ -182,7 +202,10 @@ class Alert(models.Model):
         settings.AUTH_USER_MODEL,
         on_delete=models.CASCADE,
         related_name="alerts",
-        db_comment="Worker the alert is for (the registration's lead worker).",
+        db_comment=(
+            "Worker the alert is for (the lead worker; an overdue action's owner; coordinators "
+            "for reconsiderations)."
+        ),
     )
     person = models.ForeignKey(
         "people.Person",
@@ -201,7 +224,11 @@ class Alert(models.Model):
     kind = models.CharField(
         max_length=20,
         choices=AlertKind.choices,
-        db_comment="Kind of alert (new offence, arrest or intelligence, release due, turning 18).",
+        db_comment=(
+            "Kind of alert: new_offence, new_arrest, new_intelligence, release_due, turning_18; "
+            "tasks: release_task, rag_review_due, plan_review_due, action_overdue, "
+            "deregistration_due, reconsideration_due."
+        ),
     )
     subject_key = models.CharField(
         max_length=100,
@@ -211,17 +238,27 @@ class Alert(models.Model):
     due_date = models.DateField(
         null=True,
         blank=True,
-        db_comment="Date the alert is about (release date, 18th birthday); empty otherwise.",
+        db_comment=(
+            "Date the alert is about or the task is due (release, 18th birthday, review, action "
+            "due date); empty otherwise."
+        ),
     )
     created_at = models.DateTimeField(auto_now_add=True, db_comment="When the alert was raised.")
     read_at = models.DateTimeField(
         null=True, blank=True, db_comment="When the recipient marked it read; empty while unread."
     )
+    done_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        db_comment="Tasks only: when the recipient marked the task done; empty while to do.",
+    )
 
     class Meta:
         db_table_comment = (
-            "Alerts for workers about registered people: new offences, arrests and intelligence, "
-            "releases due and 18th birthdays (each fires once per recipient and event)."
+            "Alerts and tasks for workers about registered people: new offences, arrests and "
+            "intelligence, releases due, 18th birthdays, reviews due, overdue plan actions, "
+            "de-registration and reconsideration reminders (each fires once per recipient and "
+            "event)."
         )
         ordering = ["-created_at", "-id"]
         constraints = [
@@ -233,3 +270,7 @@ class Alert(models.Model):
 
     def __str__(self) -> str:
         return self.message
+
+    @property
+    def is_task(self) -> bool:
+        return self.kind in TASK_KINDS

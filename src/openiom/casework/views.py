@@ -63,7 +63,10 @@ def briefing(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def alerts(request: HttpRequest) -> HttpResponse:
-    """Your alerts: the signed-in user's own only; POST alert=<id> marks one read."""
+    """Your alerts and tasks: the signed-in user's own only.
+
+    POST alert=<id> marks one read; with done=1 it marks a task done (and read).
+    """
     from openiom.casework import alerts as alert_service
 
     if request.method == "POST":
@@ -71,12 +74,22 @@ def alerts(request: HttpRequest) -> HttpResponse:
             alert_id = int(request.POST.get("alert", ""))
         except ValueError:
             raise Http404("No such alert") from None
-        if alert_service.mark_read(user=request.user, alert_id=alert_id) is None:
-            raise Http404("No such alert")
-        messages.success(request, "Alert marked as read.")
+        if request.POST.get("done"):
+            if alert_service.mark_done(user=request.user, alert_id=alert_id) is None:
+                raise Http404("No such task")
+            messages.success(request, "Task marked as done.")
+        else:
+            if alert_service.mark_read(user=request.user, alert_id=alert_id) is None:
+                raise Http404("No such alert")
+            messages.success(request, "Alert marked as read.")
         return redirect("casework:alerts")
     items = alert_service.alerts_for(request.user)
-    return render(request, "casework/alerts.html", {"alerts": items})
+    tasks = sorted(
+        (a for a in items if a.is_task and a.done_at is None),
+        key=lambda a: (a.due_date is None, a.due_date, a.pk),
+    )
+    others = [a for a in items if not (a.is_task and a.done_at is None)]
+    return render(request, "casework/alerts.html", {"tasks": tasks, "alerts": others})
 
 
 @login_required

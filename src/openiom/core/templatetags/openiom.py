@@ -49,10 +49,12 @@ def nav_items(context: template.Context) -> list[dict[str, Any]]:
     if actor.role and actor.role != Role.ADMINISTRATOR:
         wanted.append(("Search people", "people:search", "people"))
     if can(actor, CaseloadAction.VIEW_OWN_CASELOAD):
-        wanted.append(("Caseload", "caseloads:index", "caseloads"))
-        wanted.append(("Alerts", "casework:alerts", "casework:alerts"))
+        wanted.append(("Caseload", "caseloads:caseload", "caseloads:caseload"))
+        wanted.append(("Alerts and tasks", "casework:alerts", "casework:alerts"))
     if is_partner_scope(actor) and can(actor, CaseloadAction.VIEW_OWN_CASELOAD):
         wanted.append(("Referrals to my agency", "providers:inbox", "providers"))
+    if can(actor, CaseloadAction.VIEW_CONTRIBUTION):
+        wanted.append(("Agency contribution", "caseloads:contribution", "caseloads:contribution"))
     if can(actor, CaseworkAction.VIEW_BRIEFING):
         wanted.append(("Police briefing", "casework:briefing", "casework:briefing"))
     if can(actor, ScoringAction.VIEW_SCORES):

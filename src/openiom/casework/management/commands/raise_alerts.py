@@ -1,4 +1,8 @@
-"""manage.py raise_alerts [--on YYYY-MM-DD]: raise the day's alerts (safe to run repeatedly)."""
+"""manage.py raise_alerts [--on YYYY-MM-DD]: the daily run (safe to run repeatedly).
+
+Registration status first follows the custody records (casework.custody), then the day's alerts
+and tasks are raised.
+"""
 
 from __future__ import annotations
 
@@ -12,7 +16,11 @@ from openiom.casework.alerts import raise_alerts
 
 
 class Command(BaseCommand):
-    help = "Raise alerts for lead workers (new offences, arrests, intelligence, releases, 18ths)."
+    help = (
+        "Follow custody records, then raise the day's alerts and tasks (new offences, arrests, "
+        "intelligence, releases, 18ths, reviews, overdue actions, de-registration and "
+        "reconsideration reminders)."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--on", help="Date to raise alerts for (YYYY-MM-DD); default today.")
