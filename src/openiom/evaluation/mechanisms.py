@@ -1,26 +1,24 @@
 """Mechanisms ("dosage", seed 003's realist evaluation): how much IOM each person received.
 
 `dosage(...)` gives, per registration: days registered; days at each RAG status (red, amber,
-green, and not yet assessed); days in custody while registered; the number of agencies working
-with the person during the registration; changes of lead worker and lead agency; and contact
-intensity where anything is recorded. The cohort summary and the outcomes broken down by bands of
-these measures are **descriptive, not causal**: RAG status follows offending (someone who
-reoffends is moved to red), agencies join when problems appear, and engagement reflects
-motivation — so an association between "dose" and outcome does not show that more of something
-would reduce reoffending (`DESCRIPTIVE_NOTE`).
+green, and not yet assessed); days in custody while registered; **contact intensity** from the
+case-management contact log (contacts per month registered, by kind; appointments kept and
+missed; drug tests and the share positive); **continuity of the lead worker** (changes of lead
+worker and lead agency recorded within the registration, plus differences from the person's
+previous registration); and the number of **agencies** that worked with the person during the
+registration (involvements, contacts made and plan actions owned). The appointments the lead
+worker *reports* at each RAG review are kept as a second, independent measure. The cohort summary
+and the outcomes broken down by bands of these measures are **descriptive, not causal**: RAG
+status follows offending (someone who reoffends is moved to red), agencies join when problems
+appear, and engagement reflects motivation — so an association between "dose" and outcome does
+not show that more of something would reduce reoffending (`DESCRIPTIVE_NOTE`).
 
-What is not recorded yet (said in every result's `notes`):
-
-* contacts: there is no case-management contact log yet (a later issue adds it). The only
-  measure is the appointments the lead worker *reports* at each RAG review (kept and missed,
-  kept in the review's evidence), shown as appointments reported per month registered;
-* lead-worker and lead-agency changes *within* a registration: a registration holds one lead
-  agency and worker, and no service changes them yet, so only changes *between* a person's
-  successive registrations are counted.
-
-Days at a RAG status: an assessment's status applies from its date until the next assessment or
-the end of the registration (its end date, or `as_of` while it is current); days before the first
-assessment are "not assessed". Custody days come from the registration's status history.
+Contacts count when they took place during the registration (on or after its start, on or before
+its end or `as_of`): every kind counts except appointments, which count as contacts only when
+kept (missed and still-planned appointments are counted separately). Days at a RAG status: an
+assessment's status applies from its date until the next assessment or the end of the
+registration (its end date, or `as_of` while it is current); days before the first assessment are
+"not assessed". Custody days come from the registration's status history.
 """
 
 from __future__ import annotations
@@ -42,14 +40,23 @@ DESCRIPTIVE_NOTE = (
     "motivation, so the groups differ in ways other than the 'dose'."
 )
 CONTACTS_NOTE = (
-    "Contacts are not recorded yet (case-management contacts come in a later release); "
-    "'appointments reported' are the kept and missed appointments the lead worker reported at "
-    "each RAG review."
+    "Contacts per month come from the case-management contact log: every contact during the "
+    "registration except appointments, which count when kept (missed ones are shown "
+    "separately). 'Appointments reported' are the kept and missed appointments the lead worker "
+    "reported at each RAG review, a separate measure."
 )
 LEAD_CHANGES_NOTE = (
-    "A registration has one lead agency and lead worker, and changes within a registration are "
-    "not recorded yet; lead changes count only differences between a person's successive "
-    "registrations."
+    "Lead worker changes count the handovers recorded within the registration plus a different "
+    "lead worker from the person's previous registration."
+)
+CONTACT_KINDS = (
+    "home_visit",
+    "appointment",
+    "phone_call",
+    "drug_test",
+    "curfew_check",
+    "bail_check",
+    "prison_visit",
 )
 RAG_STATUSES = ("red", "amber", "green")
 MONTH_DAYS = 30.4375
@@ -140,6 +147,9 @@ def dosage(
     as_of: dt.date,
     appointments: pl.DataFrame | None = None,
     outcomes: pl.DataFrame | None = None,
+    contacts: pl.DataFrame | None = None,
+    lead_changes: pl.DataFrame | None = None,
+    plan_actions: pl.DataFrame | None = None,
 ) -> Dosage:
     """Dose measures per registration (see the module docstring).
 
@@ -153,6 +163,13 @@ def dosage(
     outcomes: registration_id, complete, reoffended, reoffences (from
         `outcomes.proven_outcomes` with the registration date as index) — optional; without it
         no outcome bands are given.
+    contacts: registration_id, contact_date, kind, attendance (appointments: planned / kept /
+        missed), drug_test_result (negative / positive / refused), agency — optional; without
+        it the contact measures are empty (not recorded)
+    lead_changes: registration_id, changed_on, from_worker, from_agency, to_worker, to_agency
+        (one row per handover within a registration) — optional
+    plan_actions: registration_id, owner_agency, created_on (actions in the registration's
+        management plan) — optional
     """
     for frame, name, columns in (
         (
@@ -176,6 +193,24 @@ def dosage(
             ("registration_id", "appointments_kept", "appointments_missed"),
         ),
         (outcomes, "outcomes", ("registration_id", "complete", "reoffended", "reoffences")),
+        (
+            contacts,
+            "contacts",
+            ("registration_id", "contact_date", "kind", "attendance", "drug_test_result", "agency"),
+        ),
+        (
+            lead_changes,
+            "lead_changes",
+            (
+                "registration_id",
+                "changed_on",
+                "from_worker",
+                "from_agency",
+                "to_worker",
+                "to_agency",
+            ),
+        ),
+        (plan_actions, "plan_actions", ("registration_id", "owner_agency", "created_on")),
     ):
         if frame is not None:
             require_columns(frame, columns, name)
@@ -215,7 +250,17 @@ def dosage(
         pl.when(share > 0).then(pl.col("days_green") / share).otherwise(None).alias("share_green"),
     )
 
-    agencies = (
+    window = regs.select("registration_id", "start_date", "_stop")
+
+    def during(frame: pl.DataFrame, date: str) -> pl.DataFrame:
+        """Rows of `frame` dated within their registration (start to end or as_of)."""
+        return frame.join(window, on="registration_id").filter(
+            (pl.col(date) >= pl.col("start_date")) & (pl.col(date) <= pl.col("_stop"))
+        )
+
+    # Agencies: involvements overlapping the registration, contacts made and plan actions owned
+    # during it.
+    agency_rows = [
         regs.select("registration_id", "person_id", "start_date", "_stop")
         .join(
             involvements.select(
@@ -230,6 +275,22 @@ def dosage(
             (pl.col("_is") <= pl.col("_stop"))
             & (pl.col("_ie").is_null() | (pl.col("_ie") >= pl.col("start_date")))
         )
+        .select("registration_id", pl.col("agency").cast(pl.String))
+    ]
+    if contacts is not None:
+        agency_rows.append(
+            during(contacts, "contact_date").select(
+                "registration_id", pl.col("agency").cast(pl.String)
+            )
+        )
+    if plan_actions is not None:
+        agency_rows.append(
+            plan_actions.join(window, on="registration_id")
+            .filter(pl.col("created_on") <= pl.col("_stop"))
+            .select("registration_id", pl.col("owner_agency").cast(pl.String).alias("agency"))
+        )
+    agencies = (
+        pl.concat(agency_rows)
         .group_by("registration_id")
         .agg(pl.col("agency").n_unique().alias("agencies_involved"))
     )
@@ -237,25 +298,156 @@ def dosage(
         pl.col("agencies_involved").fill_null(0).cast(pl.Int32)
     )
 
-    changes = (
-        regs.sort("person_id", "start_date", "registration_id")
+    # Continuity of the lead worker: handovers within the registration, and whether it started
+    # with a different lead from the one the person's previous registration ended with.
+    ends = regs.select(
+        "registration_id",
+        "person_id",
+        "start_date",
+        pl.col("lead_worker").alias("_first_w"),
+        pl.col("lead_agency").cast(pl.String).alias("_first_a"),
+        pl.col("lead_worker").alias("_last_w"),
+        pl.col("lead_agency").cast(pl.String).alias("_last_a"),
+    )
+    if lead_changes is not None and lead_changes.height:
+        handovers = lead_changes.select(
+            "registration_id",
+            "changed_on",
+            "from_worker",
+            pl.col("from_agency").cast(pl.String),
+            "to_worker",
+            pl.col("to_agency").cast(pl.String),
+        ).sort("registration_id", "changed_on")
+        first = handovers.group_by("registration_id").agg(
+            pl.col("from_worker").first().alias("_fw"), pl.col("from_agency").first().alias("_fa")
+        )
+        inside = during(handovers, "changed_on")
+        last = inside.group_by("registration_id").agg(
+            pl.col("to_worker").last().alias("_lw"), pl.col("to_agency").last().alias("_la")
+        )
+        ends = (
+            ends.join(first, on="registration_id", how="left")
+            .join(last, on="registration_id", how="left")
+            .with_columns(
+                pl.coalesce("_fw", "_first_w").alias("_first_w"),
+                pl.coalesce("_fa", "_first_a").alias("_first_a"),
+                # the lead on the registration's last day: the last handover by then, or the
+                # first lead when none had happened yet
+                pl.coalesce("_lw", "_fw", "_last_w").alias("_last_w"),
+                pl.coalesce("_la", "_fa", "_last_a").alias("_last_a"),
+            )
+            .drop("_fw", "_fa", "_lw", "_la")
+        )
+        within = inside.group_by("registration_id").agg(
+            pl.len().cast(pl.Int32).alias("lead_worker_changes_within"),
+            (pl.col("from_agency") != pl.col("to_agency"))
+            .sum()
+            .cast(pl.Int32)
+            .alias("lead_agency_changes_within"),
+        )
+        people = people.join(within, on="registration_id", how="left")
+    else:
+        people = people.with_columns(
+            pl.lit(None, dtype=pl.Int32).alias("lead_worker_changes_within"),
+            pl.lit(None, dtype=pl.Int32).alias("lead_agency_changes_within"),
+        )
+    people = people.with_columns(
+        pl.col("lead_worker_changes_within", "lead_agency_changes_within").fill_null(0)
+    )
+    between = (
+        ends.sort("person_id", "start_date", "registration_id")
         .with_columns(
-            (pl.col("lead_worker") != pl.col("lead_worker").shift(1).over("person_id"))
+            (pl.col("_first_w") != pl.col("_last_w").shift(1).over("person_id"))
             .fill_null(False)
             .cast(pl.Int32)
             .alias("_w"),
-            (pl.col("lead_agency") != pl.col("lead_agency").shift(1).over("person_id"))
+            (pl.col("_first_a") != pl.col("_last_a").shift(1).over("person_id"))
             .fill_null(False)
             .cast(pl.Int32)
             .alias("_a"),
         )
         .with_columns(
-            pl.col("_w").cum_sum().over("person_id").alias("lead_worker_changes"),
-            pl.col("_a").cum_sum().over("person_id").alias("lead_agency_changes"),
+            pl.col("_w").cum_sum().over("person_id").alias("lead_worker_changes_between"),
+            pl.col("_a").cum_sum().over("person_id").alias("lead_agency_changes_between"),
         )
-        .select("registration_id", "lead_worker_changes", "lead_agency_changes")
+        .select("registration_id", "lead_worker_changes_between", "lead_agency_changes_between")
     )
-    people = people.join(changes, on="registration_id", how="left")
+    people = people.join(between, on="registration_id", how="left").with_columns(
+        (pl.col("lead_worker_changes_between") + pl.col("lead_worker_changes_within")).alias(
+            "lead_worker_changes"
+        ),
+        (pl.col("lead_agency_changes_between") + pl.col("lead_agency_changes_within")).alias(
+            "lead_agency_changes"
+        ),
+    )
+
+    # Contact intensity from the contact log.
+    months = pl.col("days_registered").cast(pl.Float64) / MONTH_DAYS
+    per_month = [f"{k}_per_month" for k in CONTACT_KINDS]
+    contact_counts = [
+        "contacts",
+        "appointments_kept",
+        "appointments_missed",
+        "drug_tests",
+        "drug_tests_positive",
+        "drug_tests_negative",
+    ]
+    if contacts is not None:
+        made = during(contacts, "contact_date")
+        kind, attendance = pl.col("kind"), pl.col("attendance")
+        took_place = (kind != "appointment") | (attendance == "kept")
+        counted = made.group_by("registration_id").agg(
+            took_place.sum().alias("contacts"),
+            *[((kind == k) & took_place).sum().alias(f"_{k}") for k in CONTACT_KINDS],
+            ((kind == "appointment") & (attendance == "kept")).sum().alias("appointments_kept"),
+            ((kind == "appointment") & (attendance == "missed")).sum().alias("appointments_missed"),
+            (kind == "drug_test").sum().alias("drug_tests"),
+            ((kind == "drug_test") & (pl.col("drug_test_result") == "positive"))
+            .sum()
+            .alias("drug_tests_positive"),
+            ((kind == "drug_test") & (pl.col("drug_test_result") == "negative"))
+            .sum()
+            .alias("drug_tests_negative"),
+        )
+        people = people.join(counted, on="registration_id", how="left").with_columns(
+            pl.col([*contact_counts, *[f"_{k}" for k in CONTACT_KINDS]]).fill_null(0).cast(pl.Int64)
+        )
+        positive_or_negative = pl.col("drug_tests_positive") + pl.col("drug_tests_negative")
+        arranged = pl.col("appointments_kept") + pl.col("appointments_missed")
+        people = people.with_columns(
+            pl.when(months > 0)
+            .then(pl.col("contacts") / months)
+            .otherwise(None)
+            .alias("contacts_per_month"),
+            *[
+                pl.when(months > 0)
+                .then(pl.col(f"_{k}") / months)
+                .otherwise(None)
+                .alias(f"{k}_per_month")
+                for k in CONTACT_KINDS
+            ],
+            pl.when(arranged > 0)
+            .then(pl.col("appointments_kept") / arranged)
+            .otherwise(None)
+            .alias("appointment_attendance"),
+            pl.when(positive_or_negative > 0)
+            .then(pl.col("drug_tests_positive") / positive_or_negative)
+            .otherwise(None)
+            .alias("drug_tests_positive_share"),
+        ).drop([f"_{k}" for k in CONTACT_KINDS])
+    else:
+        people = people.with_columns(
+            *[pl.lit(None, dtype=pl.Int64).alias(c) for c in contact_counts],
+            *[
+                pl.lit(None, dtype=pl.Float64).alias(c)
+                for c in (
+                    "contacts_per_month",
+                    *per_month,
+                    "appointment_attendance",
+                    "drug_tests_positive_share",
+                )
+            ],
+        )
 
     if appointments is not None and appointments.height:
         reported = appointments.group_by("registration_id").agg(
@@ -275,7 +467,6 @@ def dosage(
         people = people.with_columns(
             pl.lit(None, dtype=pl.Int64).alias(c) for c in ("_arranged", "_kept", "_reports")
         )
-    months = pl.col("days_registered").cast(pl.Float64) / MONTH_DAYS
     has = pl.col("_reports").fill_null(0) > 0
     people = people.with_columns(
         pl.when(has & (months > 0))
@@ -289,6 +480,8 @@ def dosage(
     ).drop("_arranged", "_kept", "_reports")
 
     n = people.height
+    positive = int(people["drug_tests_positive"].fill_null(0).sum())
+    tested = positive + int(people["drug_tests_negative"].fill_null(0).sum())
     summary: dict[str, Any] = {
         "registrations": n,
         "people": people["person_id"].n_unique(),
@@ -299,6 +492,18 @@ def dosage(
         },
         "mean_agencies_involved": people["agencies_involved"].mean() if n else None,
         "registrations_after_a_lead_worker_change": int((people["lead_worker_changes"] > 0).sum()),
+        "registrations_with_a_lead_change_within": int(
+            (people["lead_worker_changes_within"] > 0).sum()
+        ),
+        "mean_lead_worker_changes_within": (
+            people["lead_worker_changes_within"].mean() if n else None
+        ),
+        "mean_contacts_per_month": people["contacts_per_month"].mean(),
+        **{f"mean_{k}_per_month": people[f"{k}_per_month"].mean() for k in CONTACT_KINDS},
+        "registrations_with_contacts": int((people["contacts"].fill_null(0) > 0).sum()),
+        "mean_appointment_attendance": people["appointment_attendance"].mean(),
+        "drug_tests": int(people["drug_tests"].fill_null(0).sum()),
+        "drug_tests_positive_share": positive / tested if tested else None,
         "mean_appointments_reported_per_month": people["appointments_reported_per_month"].mean(),
         "registrations_with_reported_appointments": int(
             people["appointments_reported_per_month"].is_not_null().sum()
@@ -342,10 +547,41 @@ def dosage(
         bands += _band_table(
             joined,
             "lead_worker_changes",
-            "Lead worker changes (between registrations)",
+            "Lead worker changes (within the registration and since the previous one)",
             pl.when(lw == 0).then(pl.lit("none")).otherwise(pl.lit("one or more")),
             ["none", "one or more"],
         )
+        if contacts is not None:
+            cm = pl.col("contacts_per_month")
+            bands += _band_table(
+                joined,
+                "contacts_per_month",
+                "Contacts per month registered",
+                pl.when(cm.is_null())
+                .then(pl.lit("no time registered"))
+                .when(cm < 2)
+                .then(pl.lit("under 2"))
+                .when(cm < 4)
+                .then(pl.lit("2 to under 4"))
+                .when(cm < 8)
+                .then(pl.lit("4 to under 8"))
+                .otherwise(pl.lit("8 or more")),
+                ["under 2", "2 to under 4", "4 to under 8", "8 or more", "no time registered"],
+            )
+            at = pl.col("appointment_attendance")
+            bands += _band_table(
+                joined,
+                "appointment_attendance",
+                "Share of appointments kept",
+                pl.when(at.is_null())
+                .then(pl.lit("no appointments"))
+                .when(at < 0.5)
+                .then(pl.lit("under half"))
+                .when(at < 0.8)
+                .then(pl.lit("half to under 80%"))
+                .otherwise(pl.lit("80% or more")),
+                ["under half", "half to under 80%", "80% or more", "no appointments"],
+            )
         ap = pl.col("appointments_reported_per_month")
         bands += _band_table(
             joined,
@@ -361,6 +597,12 @@ def dosage(
             ["under 2", "2 to under 4", "4 or more", "not reported"],
         )
     notes = [DESCRIPTIVE_NOTE, CONTACTS_NOTE, LEAD_CHANGES_NOTE]
+    if contacts is None:
+        notes.append("No contact log was given, so contact intensity is not shown.")
+    if lead_changes is None:
+        notes.append(
+            "No lead worker changes were given, so only changes between registrations count."
+        )
     if outcomes is None:
         notes.append("No outcomes were given, so outcomes are not broken down by band.")
     return Dosage(as_of=as_of, people=people, summary=summary, bands=bands, notes=notes)
@@ -377,9 +619,18 @@ def cohort_dosage(
     """`dosage` for the area's registrations from the database (filters as in
     `comparison.TreatmentSelection`; every matching registration), with proven outcomes from
     each registration date."""
-    from openiom.cohort.models import RagAssessment, Registration, RegistrationStatusChange
+    from django.utils import timezone
+
+    from openiom.casework.models import Contact
+    from openiom.cohort.models import (
+        LeadWorkerChange,
+        RagAssessment,
+        Registration,
+        RegistrationStatusChange,
+    )
     from openiom.evaluation.outcomes import load_offences, proven_outcomes
     from openiom.people.models import Involvement
+    from openiom.plans.models import PlanAction
 
     qs = Registration.objects.filter(start_date__lte=as_of)
     names = list(cohorts)
@@ -455,6 +706,58 @@ def cohort_dosage(
         },
         orient="row",
     )
+    contacts = pl.DataFrame(
+        list(
+            Contact.objects.filter(registration_id__in=ids, contact_date__lte=as_of).values_list(
+                "registration_id",
+                "contact_date",
+                "kind",
+                "attendance",
+                "drug_test_result",
+                "agency__code",
+            )
+        ),
+        schema={
+            "registration_id": pl.Int64,
+            "contact_date": pl.Date,
+            "kind": pl.String,
+            "attendance": pl.String,
+            "drug_test_result": pl.String,
+            "agency": pl.String,
+        },
+        orient="row",
+    )
+    lead_changes = pl.DataFrame(
+        list(
+            LeadWorkerChange.objects.filter(registration_id__in=ids).values_list(
+                "registration_id",
+                "changed_on",
+                "from_worker_id",
+                "from_agency__code",
+                "to_worker_id",
+                "to_agency__code",
+            )
+        ),
+        schema={
+            "registration_id": pl.Int64,
+            "changed_on": pl.Date,
+            "from_worker": pl.Int64,
+            "from_agency": pl.String,
+            "to_worker": pl.Int64,
+            "to_agency": pl.String,
+        },
+        orient="row",
+    )
+    plan_actions = pl.DataFrame(
+        [
+            (reg_id, agency, timezone.localtime(created).date())
+            for reg_id, agency, created in PlanAction.objects.filter(
+                plan__registration_id__in=ids
+            ).values_list("plan__registration_id", "owner_agency__code", "created_at")
+        ],
+        schema={"registration_id": pl.Int64, "owner_agency": pl.String, "created_on": pl.Date},
+        orient="row",
+    )
     offences = load_offences(person_ids, as_of=as_of)
     outcomes = proven_outcomes(
         offences,
@@ -470,5 +773,8 @@ def cohort_dosage(
         involvements=involvements,
         appointments=rag_all.select("registration_id", "appointments_kept", "appointments_missed"),
         outcomes=outcomes,
+        contacts=contacts,
+        lead_changes=lead_changes,
+        plan_actions=plan_actions,
         as_of=as_of,
     )

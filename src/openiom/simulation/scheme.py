@@ -11,6 +11,12 @@ every row is the one the cohort service would have written (the same suggestion,
 exit-suggestion code, the same state-machine steps, every DB constraint kept), and one audit event
 `simulation.scheme_generated` summarises what was written. Registration does not change anyone's
 offending unless `iom_effect` is set (the evaluation hook, see `SchemeParameters.iom_effect`).
+
+Each registration is a full case (issue #5 item 11, `SchemeParameters.casework`): lead-worker
+handovers, a contact log whose appointments and drug tests feed the RAG evidence
+(`openiom.simulation.casework`), a management plan (`.plans`) and referrals to providers
+(`.providers`); the intensity used per registration is returned in the manifest's
+`scheme.casework` section.
 """
 
 from __future__ import annotations
@@ -85,6 +91,24 @@ class SchemeParameters:
     # registered with probability f, before RAG, later scoring and the files see it (the removed
     # offence rows are deleted from the database and from offences.csv).
     iom_effect: float = 0.0
+    # Case management (issue #5 item 11; openiom.simulation.casework). Handovers: at each monthly
+    # review of someone in the community the lead worker changes with this probability (staff
+    # leaving, caseload balancing); when a licence starts or ends the lead may pass between
+    # probation and police instead (this share of handovers).
+    p_lead_change_per_review: float = 0.03
+    p_lead_agency_change: float = 0.35
+    # Contact intensity: days between appointments with the lead worker by RAG status (weekly
+    # for red, fortnightly for green), and mean days between other contacts.
+    appointment_interval_red: int = 7
+    appointment_interval_amber: int = 10
+    appointment_interval_green: int = 14
+    home_visit_interval_days: int = 28
+    phone_call_interval_days: int = 10
+    drug_test_interval_days: int = 14  # people with drug needs only
+    curfew_check_interval_days: int = 14  # police, for people at red
+    prison_visit_interval_days: int = 35  # lead worker, while in custody
+    p_drug_need: float = 0.45  # registered people with drug needs besides the drug service's
+    casework: bool = True  # write contacts and lead changes (and plans, when the app exists)
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -106,6 +130,15 @@ class _Reg:
     next_review: dt.date | None = None
     changes: list[tuple[str, str, dt.date, str, str]] = field(default_factory=list)
     rags: list[RagAssessment] = field(default_factory=list)
+    # handovers: (on, from agency, from worker, to agency, to worker, reason)
+    lead_changes: list[tuple[dt.date, str, Any, str, Any, str]] = field(default_factory=list)
+    # contacts that feed the RAG suggestion, generated as the registration runs:
+    # appointments (day, kept, agency, worker) and drug tests (day, result, agency, worker)
+    appointments: list[tuple[dt.date, bool, str, Any]] = field(default_factory=list)
+    drug_tests: list[tuple[dt.date, str, str, Any]] = field(default_factory=list)
+    case_until: dt.date | None = None
+    next_appointment: dt.date | None = None
+    next_drug_test: dt.date | None = None
     exit_plan: dt.date | None = None
     custody_until: dt.date | None = None
     long_custody_episode: int | None = None
@@ -367,6 +400,10 @@ class SchemeSimulator:
         self.as_of = as_of
         self.scale = people / 20_000
         self.rng = np.random.default_rng(np.random.SeedSequence([seed, 0x10A]))
+        # case management draws come from their own stream, so switching it off (or changing
+        # its parameters) leaves the rest of the history as it was
+        self.case_rng = np.random.default_rng(np.random.SeedSequence([seed, 0xC0C]))
+        self.seed = seed
         self.start = add_months(as_of, -12 * params.years)
         self.data = _Data(as_of)
         self.cohorts = {k: CohortDefinition.in_force(k, self.start) for k in COHORTS}
@@ -397,6 +434,13 @@ class SchemeSimulator:
         self.panels: list[dt.date] = []
         self.scores: dict[str, pl.DataFrame] = {}
         self.engagement: dict[int, float] = {}
+        self.casework_truth: list[dict[str, Any]] = []
+        # per person: appointments (day, kept) and drug tests (day, result) across registrations,
+        # for the RAG evidence windows; drug needs; whether the drug service works with them
+        self.person_appointments: dict[int, list[tuple[dt.date, bool]]] = defaultdict(list)
+        self.person_drug_tests: dict[int, list[tuple[dt.date, str]]] = defaultdict(list)
+        self.drug_need: dict[int, bool] = {}
+        self.drug_clients = {pid for pid, _s in self.data.caseloads.get("turning-point-wessex", [])}
 
     # ---- scoring -----------------------------------------------------------------------------
     def _score(self, day: dt.date) -> None:
@@ -439,6 +483,9 @@ class SchemeSimulator:
             self.panels.append(day)
             day += dt.timedelta(days=self.p.panel_interval_days)
         self._advance(self.as_of)
+        if self.p.casework:
+            for reg in self.live.values():
+                self._casework_until(reg, self.as_of)
         self._pending_referrals(day)
 
     # ---- registrations between panels -------------------------------------------------------
@@ -451,6 +498,8 @@ class SchemeSimulator:
         reg.status, reg.status_since = to, on
 
     def _end(self, reg: _Reg, on: dt.date, reason: str, note: str = "") -> None:
+        if self.p.casework:
+            self._casework_until(reg, on)
         self._change(reg, RegistrationStatus.DEREGISTERED, on, note, reason)
         reg.end, reg.reason, reg.note = on, reason, note
         del self.live[reg.person]
@@ -533,6 +582,144 @@ class SchemeSimulator:
         reg.next_review = on + step
         if self._green_exit_due(reg, on):
             self._end(reg, on, DeregistrationReason.GREEN_WITH_EXIT_PLAN)
+        elif self.p.casework and len(reg.rags) > 1:
+            self._maybe_hand_over(reg, on)
+
+    @staticmethod
+    def _status_on(reg: _Reg, day: dt.date) -> str:
+        status = ""
+        for _frm, to, on, _reason, _note in reg.changes:
+            if on <= day:
+                status = to
+        return status
+
+    def _casework_until(self, reg: _Reg, until: dt.date) -> None:
+        """Appointments with the lead worker and drug tests up to `until` (from where the
+        registration's contact log got to): while in the community only, at the interval the
+        current RAG status sets; missed or positive more often with low engagement and right
+        after an offence. These are the contacts the RAG suggestion reads."""
+        p, rng, pid = self.p, self.case_rng, reg.person
+        if reg.case_until is not None and until <= reg.case_until:
+            return
+        if pid not in self.engagement:  # ended before its first review (drawn apart)
+            self.engagement[pid] = float(rng.beta(4, 2))
+        engaged = self.engagement[pid]
+        if pid not in self.drug_need:
+            self.drug_need[pid] = pid in self.drug_clients or bool(rng.random() < p.p_drug_need)
+        if reg.next_appointment is None:
+            reg.next_appointment = reg.start + int(rng.integers(1, 4)) * DAY
+            reg.next_drug_test = reg.start + int(rng.integers(2, 8)) * DAY
+        intervals: dict[str, int] = {
+            "red": p.appointment_interval_red,
+            "amber": p.appointment_interval_amber,
+            "green": p.appointment_interval_green,
+        }
+
+        def likelihood(day: dt.date, if_offending: float, base: float, months: float) -> float:
+            """As `_reported`: high right after an offence or arrest (28 days), otherwise
+            falling with the months since the last offence, more slowly for the less engaged."""
+            since = day - 28 * DAY
+            if self.data.offence_dates(pid, since, day) or _between(
+                self.data.arrests.get(pid, []), since, day
+            ):
+                return if_offending
+            before = self.data.offence_dates(pid, dt.date.min, day)
+            quiet = (day - before[-1]).days / 30.4 if before else 24.0
+            return max(0.01, base * math.exp(-quiet / months))
+
+        while reg.next_appointment <= until:
+            day = reg.next_appointment
+            if self._status_on(reg, day) != RegistrationStatus.ACTIVE:
+                reg.next_appointment = day + 7 * DAY
+                continue
+            p_miss = likelihood(day, 0.4, 0.35 * (1 - engaged) + 0.05, 4)
+            kept = bool(rng.random() >= p_miss)
+            reg.appointments.append((day, kept, reg.lead_agency, reg.lead_worker))
+            self.person_appointments[pid].append((day, kept))
+            status = str(reg.rags[-1].status) if reg.rags else "amber"
+            step = intervals.get(status, p.appointment_interval_amber) + int(rng.integers(-1, 2))
+            reg.next_appointment = day + step * DAY
+        if self.drug_need[pid]:
+            assert reg.next_drug_test is not None
+            while reg.next_drug_test <= until:
+                day = reg.next_drug_test
+                if self._status_on(reg, day) == RegistrationStatus.ACTIVE:
+                    p_pos = likelihood(day, 0.5, 0.35 * (1.4 - engaged), 3)
+                    draw = rng.random()
+                    result = (
+                        "refused"
+                        if draw < 0.03
+                        else "positive"
+                        if draw < 0.03 + p_pos
+                        else "negative"
+                    )
+                    agency, worker = (
+                        ("turning-point-wessex", self.personas["drug.worker"])
+                        if pid in self.drug_clients
+                        else (reg.lead_agency, reg.lead_worker)
+                    )
+                    reg.drug_tests.append((day, result, agency, worker))
+                    self.person_drug_tests[pid].append((day, result))
+                gap = max(1, round(float(rng.exponential(p.drug_test_interval_days))))
+                reg.next_drug_test = day + gap * DAY
+        reg.case_until = until
+
+    def _recorded(
+        self, reg: _Reg, on: dt.date, since: dt.date, reported: ReportedEvidence
+    ) -> tuple[ReportedEvidence, bool]:
+        """The reported evidence with appointments and drug tests from the contact log in the
+        window (as `cohort.rag.gather_rag_evidence` reads recorded appointments)."""
+        from dataclasses import replace
+
+        self._casework_until(reg, on)
+        pid = reg.person
+        seen = [k for d, k in self.person_appointments.get(pid, ()) if since <= d <= on]
+        recorded = bool(seen)
+        if recorded:
+            kept = sum(seen)
+            reported = replace(
+                reported, appointments_kept=kept, appointments_missed=len(seen) - kept
+            )
+        tests = [r for d, r in self.person_drug_tests.get(pid, ()) if since <= d <= on]
+        results = [r for r in tests if r != "refused"]
+        reported = replace(
+            reported,
+            drug_tests_negative=results.count("negative") if results else None,
+            drug_tests_positive=results.count("positive") if results else None,
+        )
+        return reported, recorded
+
+    def _maybe_hand_over(self, reg: _Reg, on: dt.date) -> None:
+        """A change of lead worker at a review: a licence starting or ending may pass the lead
+        between police and probation; otherwise a colleague in the same agency takes over."""
+        rng = self.case_rng
+        if rng.random() >= self.p.p_lead_change_per_review:
+            return
+        agency, reason = reg.lead_agency, ""
+        supervised = self.data.supervised(reg.person, on)
+        if rng.random() < self.p.p_lead_agency_change:
+            if agency == "wessex-police" and supervised:
+                agency, reason = "probation-wessex", "On licence now: probation take the lead"
+            elif agency == "probation-wessex" and not supervised:
+                agency, reason = "wessex-police", "Licence ended: police take the lead"
+        others = [u for u in self.staff[agency] if u.pk != reg.lead_worker.pk]
+        if not others:
+            return
+        worker = min(others, key=lambda u: (self.caseload[u.pk], u.pk))
+        if not reason:
+            reason = str(
+                rng.choice(
+                    [
+                        "Lead worker left the IOM team",
+                        "Caseloads rebalanced across the team",
+                        "Lead worker on long-term leave",
+                    ]
+                )
+            )
+        reg.lead_changes.append((on, reg.lead_agency, reg.lead_worker, agency, worker, reason))
+        self.caseload[reg.lead_worker.pk] -= 1
+        self.caseload[worker.pk] += 1
+        reg.lead_agency, reg.lead_worker = agency, worker
 
     def _reported(self, reg: _Reg, on: dt.date, offending: bool) -> ReportedEvidence:
         """What the lead worker reports: engagement improves with time since the last offence."""
@@ -568,6 +755,10 @@ class SchemeSimulator:
         offences = d.offence_dates(pid, since, on)
         arrests = _between(d.arrests.get(pid, []), since, on)
         intel = d.intel.get(pid, [])
+        reported = self._reported(reg, on, bool(offences or arrests))
+        recorded = False
+        if self.p.casework:
+            reported, recorded = self._recorded(reg, on, since, reported)
         evidence = RagEvidence(
             on=on,
             window_days=rules.window_days,
@@ -576,7 +767,8 @@ class SchemeSimulator:
             arrest_dates=arrests,
             intelligence_dates=_between(intel, since, on),
             current_intelligence_count=len(_between(intel, current, on)),
-            reported=self._reported(reg, on, bool(offences or arrests)),
+            reported=reported,
+            appointments_recorded=recorded,
         )
         suggested, summary, results = suggest(evidence, rules)
         decided, reason = suggested, f"Agreed with the suggestion. {summary}"
@@ -1028,11 +1220,14 @@ def _write(sim: SchemeSimulator) -> dict[str, int]:
     create(Notification, notes)
     # registrations with their lead-agency involvement
     review_days = {k: c.rules.review_period_days for k, c in cohort.items() if c is not None}
+    from openiom.simulation.casework import first_lead, write_contacts, write_lead_changes
+
+    firsts = [first_lead(r) for r in sim.regs]
     involvements = create(Involvement, [
-        Involvement(person_id=r.person, agency_id=agency[r.lead_agency], worker=r.lead_worker,
+        Involvement(person_id=r.person, agency_id=agency[lead_agency], worker=lead_worker,
                     purpose=f"IOM lead agency ({cohort[r.cohort].name})",
                     start_date=r.start, end_date=r.end)
-        for r in sim.regs
+        for r, (lead_agency, lead_worker) in zip(sim.regs, firsts, strict=True)
     ])  # fmt: skip
     for reg, inv in zip(sim.regs, involvements, strict=True):
         last = reg.rags[-1].assessed_on if reg.rags else reg.start
@@ -1101,6 +1296,20 @@ def _write(sim: SchemeSimulator) -> dict[str, int]:
             changes.append(row)
     create(RegistrationStatusChange, changes)
     create(Reconsideration, reconsiderations)
+    if sim.p.casework:
+        write_lead_changes(sim, create, coordinator)
+        counts["casework.Contact"] += write_contacts(sim)
+        from django.apps import apps
+
+        housing_need: set[int] = set()
+        if apps.is_installed("openiom.plans"):
+            from openiom.simulation.plans import write_plans
+
+            housing_need = write_plans(sim, create, users)
+        if apps.is_installed("openiom.providers"):
+            from openiom.simulation.providers import write_provider_referrals
+
+            write_provider_referrals(sim, create, users, housing_need)
     return dict(counts)
 
 
@@ -1182,6 +1391,9 @@ def simulate_scheme(
         "scoring_runs_stored": len(runs),
         "registrations": len(sim.regs),
     }
+    if sim.casework_truth:
+        # the contact intensity the simulator used for each registration (its "truth")
+        section["casework"] = {"registrations": sim.casework_truth}
     return section
 
 
