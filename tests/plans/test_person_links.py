@@ -26,3 +26,12 @@ def test_person_page_links(
     html = page.content.decode()
     assert (f'href="/plans/registrations/{plan.registration_id}/"' in html) == sees_plan
     assert (f'href="/provider-referrals/people/{plan.person_id}/"' in html) == sees_referrals
+
+
+@pytest.mark.parametrize(("persona", "sees"), [("probation.om", True), ("housing.worker", True)])
+def test_registration_page_links_to_the_plan(
+    persona: str, sees: bool, plan: Any, client_for: Any
+) -> None:
+    page = client_for(persona).get(f"/cohort/registrations/{plan.registration_id}/")
+    assert page.status_code == 200
+    assert (f'href="/plans/registrations/{plan.registration_id}/"' in page.content.decode()) == sees
