@@ -62,6 +62,12 @@ def test_analyst_evaluates_an_uploaded_table(
     check_accessibility(page, "board dashboard")
 
     page.goto(f"{base}/evaluation/")
+    page.get_by_role("link", name="Mechanisms: how much IOM each person received").click()
+    page.wait_for_load_state()
+    assert "Descriptive, not causal" in page.content()
+    check_accessibility(page, "mechanisms")
+
+    page.goto(f"{base}/evaluation/")
     page.get_by_role("button", name="Start a new evaluation").click()
     page.wait_for_load_state()
     check_accessibility(page, "choose the data")

@@ -6,6 +6,7 @@ app_name = "evaluation"
 urlpatterns = [
     path("", views.index, name="index"),
     path("dashboard/", views.dashboard, name="dashboard"),
+    path("mechanisms/", views.mechanisms, name="mechanisms"),
     path("new/", views.new, name="new"),
     path("new/area/", views.new_database, name="new_database"),
     path("new/table/", views.new_table, name="new_table"),

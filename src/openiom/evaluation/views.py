@@ -307,3 +307,101 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "may_run": _may_run(actor),
     }
     return render(request, "evaluation/dashboard.html", context)
+
+
+# --- mechanisms ("dosage") ---------------------------------------------------------------------
+
+MECHANISM_LABELS = {
+    "registrations": "Registrations",
+    "people": "People",
+    "mean_days_registered": "Average days registered",
+    "mean_days_red": "Average days at red",
+    "mean_days_amber": "Average days at amber",
+    "mean_days_green": "Average days at green",
+    "mean_days_not_assessed": "Average days before a first RAG assessment",
+    "mean_days_in_custody": "Average days in custody while registered",
+    "mean_agencies_involved": "Average number of agencies involved",
+    "registrations_after_a_lead_worker_change": "Registrations with any lead-worker change",
+    "registrations_with_a_lead_change_within": "Registrations with a lead change during them",
+    "mean_lead_worker_changes_within": "Average lead changes during a registration",
+    "mean_contacts_per_month": "Average contacts per month registered",
+    "registrations_with_contacts": "Registrations with any contact recorded",
+    "mean_appointment_attendance": "Average share of appointments kept",
+    "drug_tests": "Drug tests",
+    "drug_tests_positive_share": "Share of drug tests positive",
+    "mean_appointments_reported_per_month": "Average appointments reported at RAG reviews, per month",
+    "registrations_with_reported_appointments": "Registrations with appointments reported",
+}
+SHARES = {"mean_appointment_attendance", "drug_tests_positive_share"}
+
+
+def _mechanism_value(key: str, value: Any) -> str:
+    if value is None:
+        return "Not recorded"
+    if key in SHARES:
+        return f"{value:.0%}"
+    if isinstance(value, float):
+        return f"{value:,.1f}"
+    return f"{value:,}"
+
+
+def _mechanism_label(key: str) -> str:
+    if key in MECHANISM_LABELS:
+        return MECHANISM_LABELS[key]
+    if key.startswith("mean_") and key.endswith("_per_month"):
+        kind = key.removeprefix("mean_").removesuffix("_per_month").replace("_", " ")
+        return f"Average {kind}s per month registered"
+    return key.replace("_", " ").capitalize()
+
+
+@login_required
+@require_GET
+def mechanisms(request: HttpRequest) -> HttpResponse:
+    """How much IOM each registration received, and outcomes by band: descriptive, not causal."""
+    from openiom.core.csv_safety import safe_row
+    from openiom.evaluation.mechanisms import cohort_dosage
+
+    actor = actor_for_request(request)
+    require(actor, EvaluationAction.VIEW_EVALUATION)
+    cohort = request.GET.get("cohort", "")
+    cohorts = {"fixed": "Fixed", "flex": "Flex", "free": "Free"}
+    if cohort not in cohorts:
+        cohort = ""
+    dose = cohort_dosage(as_of=timezone.localdate(), cohorts=[cohort] if cohort else [])
+    if request.GET.get("format") == "csv":
+        import csv
+        import io
+
+        out = io.StringIO()
+        writer = csv.writer(out)
+        writer.writerow(
+            ["measure", "band", "registrations", "complete", "reoffending_rate", "reoffences"]
+        )
+        for b in dose.bands:
+            writer.writerow(
+                safe_row(
+                    [
+                        b["label"],
+                        b["band"],
+                        b["registrations"],
+                        b["complete"],
+                        b["reoffending_rate"],
+                        b["reoffences_per_person"],
+                    ]
+                )
+            )
+        response = HttpResponse(out.getvalue(), content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = 'attachment; filename="mechanisms.csv"'
+        return response
+    summary = [
+        {"label": _mechanism_label(k), "value": _mechanism_value(k, v)}
+        for k, v in dose.summary.items()
+    ]
+    context = {
+        "dose": dose,
+        "summary": summary,
+        "cohort": cohort,
+        "cohorts": cohorts,
+        "bands": dose.bands,
+    }
+    return render(request, "evaluation/mechanisms.html", context)
