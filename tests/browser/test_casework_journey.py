@@ -46,7 +46,7 @@ def visit(page: Any, name: str) -> None:
 
 
 def menu(page: Any, name: str) -> None:
-    page.get_by_role("navigation", name="Menu").get_by_role("link", name=name).click()
+    page.get_by_role("navigation", name="Menu").get_by_role("link", name=name, exact=True).click()
     visit(page, name)
 
 
