@@ -8,6 +8,7 @@ form with the user's entries kept, the error summary and a table of what changed
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django.contrib import messages
@@ -62,6 +63,31 @@ def _rebind_after_conflict(form: forms.PlanForm, conflict: PlanConflict, **kwarg
     fresh.is_valid()
     fresh.add_error(None, str(conflict))
     return fresh
+
+
+def _save(
+    request: HttpRequest,
+    form: Any,
+    save: Callable[[], Any],
+    *,
+    registration: Registration,
+    success: str | Callable[[Any], str],
+    rebind: dict[str, Any] | None = None,
+) -> tuple[Any, PlanConflict | None, HttpResponse | None]:
+    """Run a valid bound form's service: on success a message and the redirect to the plan; on a
+    conflict the form rebound with the user's entries (and the version now seen) and the conflict;
+    a service's validation errors against their fields. Returns (form, conflict, redirect)."""
+    if not (form.is_bound and form.is_valid()):
+        return form, None, None
+    try:
+        saved = save()
+    except PlanConflict as error:
+        return _rebind_after_conflict(form, error, **(rebind or {})), error, None
+    except ValidationError as error:
+        form.add_service_errors(error)
+        return form, None, None
+    messages.success(request, success(saved) if callable(success) else success)
+    return form, None, redirect(_plan_url(registration))
 
 
 def _render_form(
@@ -136,20 +162,22 @@ def needs(request: HttpRequest, registration_id: int) -> HttpResponse:
     current = list(plan.needs.select_related("pathway"))
     data = request.POST if request.method == "POST" else None
     form = forms.NeedsForm(data, needs=current, initial={"version": plan.version})
-    conflict = None
-    if form.is_bound and form.is_valid():
-        try:
-            services.set_needs(
-                actor=actor, plan=plan, version=form.cleaned_data["version"], needs=form.needs()
-            )
-        except PlanConflict as error:
-            conflict = error
-            form = _rebind_after_conflict(form, error, needs=current)
-        except ValidationError as error:
-            form.add_service_errors(error)
-        else:
-            messages.success(request, "Pathway needs saved.")
-            return redirect(_plan_url(registration))
+
+    def save() -> Any:
+        return services.set_needs(
+            actor=actor, plan=plan, version=form.cleaned_data["version"], needs=form.needs()
+        )
+
+    form, conflict, done = _save(
+        request,
+        form,
+        save,
+        registration=registration,
+        success="Pathway needs saved.",
+        rebind={"needs": current},
+    )
+    if done is not None:
+        return done
     return _render_form(
         request,
         registration=registration,
@@ -172,21 +200,18 @@ def readiness(request: HttpRequest, registration_id: int) -> HttpResponse:
     initial = {name: getattr(plan, name) for name in services.PLAN_FIELDS[:6]}
     initial["version"] = plan.version
     form = forms.ReadinessForm(request.POST if request.method == "POST" else None, initial=initial)
-    conflict = None
-    if form.is_bound and form.is_valid():
+
+    def save() -> Any:
         kwargs = {k: v for k, v in form.cleaned_data.items() if k != "version"}
-        try:
-            services.set_readiness(
-                actor=actor, plan=plan, version=form.cleaned_data["version"], **kwargs
-            )
-        except PlanConflict as error:
-            conflict = error
-            form = _rebind_after_conflict(form, error)
-        except ValidationError as error:
-            form.add_service_errors(error)
-        else:
-            messages.success(request, "Strengths and readiness saved.")
-            return redirect(_plan_url(registration))
+        return services.set_readiness(
+            actor=actor, plan=plan, version=form.cleaned_data["version"], **kwargs
+        )
+
+    form, conflict, done = _save(
+        request, form, save, registration=registration, success="Strengths and readiness saved."
+    )
+    if done is not None:
+        return done
     return _render_form(
         request,
         registration=registration,
@@ -210,20 +235,21 @@ def objective_add(request: HttpRequest, registration_id: int) -> HttpResponse:
     require(actor, PlanAction.EDIT_PLAN, registration=registration)
     plan = _plan(registration)
     form = forms.ObjectiveForm(request.POST if request.method == "POST" else None)
-    if form.is_bound and form.is_valid():
-        try:
-            services.add_objective(
-                actor=actor,
-                plan=plan,
-                text=form.cleaned_data["text"],
-                own_words=form.cleaned_data["own_words"],
-                pathway=form.chosen_pathway(),
-            )
-        except ValidationError as error:
-            form.add_service_errors(error)
-        else:
-            messages.success(request, "Objective added.")
-            return redirect(_plan_url(registration))
+
+    def save() -> Any:
+        return services.add_objective(
+            actor=actor,
+            plan=plan,
+            text=form.cleaned_data["text"],
+            own_words=form.cleaned_data["own_words"],
+            pathway=form.chosen_pathway(),
+        )
+
+    form, _, done = _save(
+        request, form, save, registration=registration, success="Objective added."
+    )
+    if done is not None:
+        return done
     return _render_form(
         request,
         registration=registration,
@@ -256,26 +282,28 @@ def objective_edit(request: HttpRequest, registration_id: int, objective_id: int
     form_kwargs = {"current": objective.pathway}
     data = request.POST if request.method == "POST" else None
     form = forms.ObjectiveEditForm(data, initial=initial, **form_kwargs)
-    conflict = None
-    if form.is_bound and form.is_valid():
-        try:
-            services.edit_objective(
-                actor=actor,
-                objective=objective,
-                version=form.cleaned_data["version"],
-                text=form.cleaned_data["text"],
-                own_words=form.cleaned_data["own_words"],
-                pathway=form.chosen_pathway(),
-                achieved=form.cleaned_data["achieved"],
-            )
-        except PlanConflict as error:
-            conflict = error
-            form = _rebind_after_conflict(form, error, **form_kwargs)
-        except ValidationError as error:
-            form.add_service_errors(error)
-        else:
-            messages.success(request, "Objective saved.")
-            return redirect(_plan_url(registration))
+
+    def save() -> Any:
+        return services.edit_objective(
+            actor=actor,
+            objective=objective,
+            version=form.cleaned_data["version"],
+            text=form.cleaned_data["text"],
+            own_words=form.cleaned_data["own_words"],
+            pathway=form.chosen_pathway(),
+            achieved=form.cleaned_data["achieved"],
+        )
+
+    form, conflict, done = _save(
+        request,
+        form,
+        save,
+        registration=registration,
+        success="Objective saved.",
+        rebind=form_kwargs,
+    )
+    if done is not None:
+        return done
     return _render_form(
         request,
         registration=registration,
@@ -309,14 +337,13 @@ def action_add(request: HttpRequest, registration_id: int) -> HttpResponse:
     form = forms.ActionForm(
         request.POST if request.method == "POST" else None, initial={"additional": "no"}
     )
-    if form.is_bound and form.is_valid():
-        try:
-            services.add_action(actor=actor, plan=plan, **form.service_kwargs())
-        except ValidationError as error:
-            form.add_service_errors(error)
-        else:
-            messages.success(request, "Action added.")
-            return redirect(_plan_url(registration))
+
+    def save() -> Any:
+        return services.add_action(actor=actor, plan=plan, **form.service_kwargs())
+
+    form, _, done = _save(request, form, save, registration=registration, success="Action added.")
+    if done is not None:
+        return done
     return _render_form(
         request,
         registration=registration,
@@ -349,23 +376,25 @@ def action_edit(request: HttpRequest, registration_id: int, action_id: int) -> H
     }
     data = request.POST if request.method == "POST" else None
     form = forms.ActionEditForm(data, initial=initial, current=action)
-    conflict = None
-    if form.is_bound and form.is_valid():
-        try:
-            services.edit_action(
-                actor=actor,
-                action=action,
-                version=form.cleaned_data["version"],
-                **form.service_kwargs(),
-            )
-        except PlanConflict as error:
-            conflict = error
-            form = _rebind_after_conflict(form, error, current=action)
-        except ValidationError as error:
-            form.add_service_errors(error)
-        else:
-            messages.success(request, "Action saved.")
-            return redirect(_plan_url(registration))
+
+    def save() -> Any:
+        return services.edit_action(
+            actor=actor,
+            action=action,
+            version=form.cleaned_data["version"],
+            **form.service_kwargs(),
+        )
+
+    form, conflict, done = _save(
+        request,
+        form,
+        save,
+        registration=registration,
+        success="Action saved.",
+        rebind={"current": action},
+    )
+    if done is not None:
+        return done
     return _render_form(
         request,
         registration=registration,
@@ -398,24 +427,21 @@ def action_progress(request: HttpRequest, registration_id: int, action_id: int) 
     form = forms.ActionProgressForm(
         request.POST if request.method == "POST" else None, initial=initial
     )
-    conflict = None
-    if form.is_bound and form.is_valid():
-        try:
-            services.update_action_progress(
-                actor=actor,
-                action=action,
-                version=form.cleaned_data["version"],
-                status=form.cleaned_data["status"],
-                outcome=form.cleaned_data["outcome"],
-            )
-        except PlanConflict as error:
-            conflict = error
-            form = _rebind_after_conflict(form, error)
-        except ValidationError as error:
-            form.add_service_errors(error)
-        else:
-            messages.success(request, "Action updated.")
-            return redirect(_plan_url(registration))
+
+    def save() -> Any:
+        return services.update_action_progress(
+            actor=actor,
+            action=action,
+            version=form.cleaned_data["version"],
+            status=form.cleaned_data["status"],
+            outcome=form.cleaned_data["outcome"],
+        )
+
+    form, conflict, done = _save(
+        request, form, save, registration=registration, success="Action updated."
+    )
+    if done is not None:
+        return done
     return _render_form(
         request,
         registration=registration,
@@ -438,20 +464,19 @@ def agree(request: HttpRequest, registration_id: int) -> HttpResponse:
     form = forms.AgreeForm(
         request.POST if request.method == "POST" else None, initial={"version": plan.version}
     )
-    conflict = None
-    if form.is_bound and form.is_valid():
-        try:
-            version = services.agree_plan(
-                actor=actor, plan=plan, version=form.cleaned_data["version"]
-            )
-        except PlanConflict as error:
-            conflict = error
-            form = _rebind_after_conflict(form, error)
-        except ValidationError as error:
-            form.add_service_errors(error)
-        else:
-            messages.success(request, f"Plan agreed (version {version.number}).")
-            return redirect(_plan_url(registration))
+
+    def save() -> Any:
+        return services.agree_plan(actor=actor, plan=plan, version=form.cleaned_data["version"])
+
+    form, conflict, done = _save(
+        request,
+        form,
+        save,
+        registration=registration,
+        success=lambda version: f"Plan agreed (version {version.number}).",
+    )
+    if done is not None:
+        return done
     period = services.review_period(registration)
     return _render_form(
         request,
@@ -477,24 +502,25 @@ def review(request: HttpRequest, registration_id: int) -> HttpResponse:
     plan = _plan(registration)
     initial = {"version": plan.version, "reviewed_on": timezone.localdate().strftime("%d/%m/%Y")}
     form = forms.ReviewForm(request.POST if request.method == "POST" else None, initial=initial)
-    conflict = None
-    if form.is_bound and form.is_valid():
-        try:
-            version = services.record_review(
-                actor=actor,
-                plan=plan,
-                version=form.cleaned_data["version"],
-                reviewed_on=form.cleaned_data["reviewed_on"],
-                note=form.cleaned_data["note"],
-            )
-        except PlanConflict as error:
-            conflict = error
-            form = _rebind_after_conflict(form, error)
-        except ValidationError as error:
-            form.add_service_errors(error)
-        else:
-            messages.success(request, f"Review recorded (version {version.number}).")
-            return redirect(_plan_url(registration))
+
+    def save() -> Any:
+        return services.record_review(
+            actor=actor,
+            plan=plan,
+            version=form.cleaned_data["version"],
+            reviewed_on=form.cleaned_data["reviewed_on"],
+            note=form.cleaned_data["note"],
+        )
+
+    form, conflict, done = _save(
+        request,
+        form,
+        save,
+        registration=registration,
+        success=lambda version: f"Review recorded (version {version.number}).",
+    )
+    if done is not None:
+        return done
     return _render_form(
         request,
         registration=registration,
