@@ -134,3 +134,39 @@ register(
     "An import stopped with an unexpected problem; nothing was imported",
     lambda c: f"Import of {c['file']} failed: {c['why']}",
 )
+register(
+    "audit.verified",
+    S,
+    "Checked the audit trail's hash chain",
+    lambda c: f"Checked the audit hash chain: {c['result']}",
+)
+register(
+    "audit.exported",
+    D,
+    "Exported audit events to a spreadsheet",
+    lambda c: f"Exported {c['count']} audit events to CSV",
+)
+register(
+    "audit.viewers_consulted",
+    V,
+    "Viewed who has looked at a person's record",
+    lambda c: f"Viewed who has looked at the record of person {c['person_id']}",
+)
+register(
+    "audit.viewers_exported",
+    D,
+    "Exported who has looked at a person's record",
+    lambda c: f"Exported who has looked at the record of person {c['person_id']} to CSV",
+)
+register(
+    "audit.unusual_access_consulted",
+    V,
+    "Viewed the unusual-access report",
+    lambda c: f"Viewed the unusual-access report for {c['period']} ({c['flags']} flags)",
+)
+register(
+    "audit.unusual_access_exported",
+    D,
+    "Exported the unusual-access report",
+    lambda c: f"Exported the unusual-access report for {c['period']} ({c['flags']} flags) to CSV",
+)

@@ -6,6 +6,7 @@ from typing import Any, NoReturn
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 
 
 class AuditEventQuerySet(models.QuerySet["AuditEvent"]):
@@ -31,7 +32,7 @@ class AuditEvent(models.Model):
         SECURITY = "security", "Security"
 
     occurred_at = models.DateTimeField(
-        auto_now_add=True, db_index=True, db_comment="When the event happened (UTC)."
+        default=timezone.now, db_index=True, db_comment="When the event happened (UTC)."
     )
     event_type = models.CharField(
         max_length=64,
@@ -105,6 +106,32 @@ class AuditEvent(models.Model):
     ip_address = models.GenericIPAddressField(
         null=True, blank=True, db_comment="Client address of the request, if any."
     )
+    # The hash chain (tamper evidence): see openiom.audit.chain and `manage.py verify_audit`.
+    sequence = models.BigIntegerField(
+        null=True,
+        blank=True,
+        unique=True,
+        db_comment=(
+            "Position in the hash chain: 1 for the first event, then one more than the previous "
+            "event's, with no gaps (a gap shows a deleted event)."
+        ),
+    )
+    prev_hash = models.CharField(
+        max_length=64,
+        blank=True,
+        db_comment=(
+            "chain_hash of the previous event in the chain (64 zeros for the first event), "
+            "so a deleted or inserted event breaks the link."
+        ),
+    )
+    chain_hash = models.CharField(
+        max_length=64,
+        blank=True,
+        db_comment=(
+            "SHA-256 (hex) over prev_hash and a canonical JSON serialisation of this event's "
+            "stored fields, so any altered field no longer matches."
+        ),
+    )
 
     objects = AuditEventQuerySet.as_manager()
 
@@ -112,7 +139,9 @@ class AuditEvent(models.Model):
         db_table_comment = (
             "Append-only audit trail (DPA 2018 s62 logs of collection, alteration, consultation, "
             "disclosure, combination and erasure, plus sign-in, sign-out and denied access). "
-            "On PostgreSQL a trigger refuses UPDATE and DELETE."
+            "On PostgreSQL a trigger refuses UPDATE and DELETE; a SHA-256 hash chain "
+            "(sequence, prev_hash, chain_hash) makes any altered, deleted or inserted row "
+            "detectable by manage.py verify_audit."
         )
         ordering = ["-occurred_at", "-id"]
         indexes = [models.Index(fields=["object_type", "object_id"])]
@@ -121,8 +150,12 @@ class AuditEvent(models.Model):
         return f"{self.occurred_at:%Y-%m-%d %H:%M} {self.event_type} {self.summary}"
 
     def save(self, *args: Any, **kwargs: Any) -> None:
-        if self.pk is not None:
+        # Only ever an INSERT of a new row (record() assigns the id before saving, for the hash).
+        if not self._state.adding:
             raise PermissionError("Audit events are append-only and cannot be updated")
+        kwargs["force_insert"] = True
+        kwargs.pop("force_update", None)
+        kwargs.pop("update_fields", None)
         super().save(*args, **kwargs)
 
     def delete(self, *args: Any, **kwargs: Any) -> NoReturn:

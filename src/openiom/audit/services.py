@@ -8,9 +8,10 @@ import uuid
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from django.db import models
+from django.db import models, transaction
+from django.utils import timezone
 
-from openiom.audit import registry
+from openiom.audit import chain, registry
 from openiom.audit.models import AuditEvent
 from openiom.core import request_context
 
@@ -50,12 +51,16 @@ def record(
     context: Mapping[str, Any] | None = None,
     username: str = "",
 ) -> AuditEvent:
-    """Append one audit event. `context` feeds the event type's summary formatter."""
+    """Append one audit event. `context` feeds the event type's summary formatter.
+
+    The event joins the hash chain (openiom.audit.chain) under the chain lock, which is held
+    until the caller's transaction ends, so concurrent writers still form one sequence.
+    """
     kind = registry.get(event_type)
     ctx = request_context.current()
     user = actor.user if actor is not None else None
     membership = actor.membership if actor is not None else None
-    return AuditEvent.objects.create(
+    event = AuditEvent(
         event_type=kind.code,
         category=kind.category,
         actor=user if user is not None and user.pk else None,
@@ -72,3 +77,15 @@ def record(
         request_id=ctx.request_id,
         ip_address=ctx.ip_address,
     )
+    # No savepoint of its own: the event stands or falls with the caller's transaction.
+    with transaction.atomic(savepoint=False):
+        link = chain.next_link()
+        event.id = link.id
+        event.sequence = link.sequence
+        event.prev_hash = link.prev_hash
+        event.occurred_at = timezone.now()
+        event.chain_hash = chain.link_hash(
+            link.prev_hash, {name: getattr(event, name) for name in chain.HASHED_FIELDS}
+        )
+        event.save()
+    return event
