@@ -197,5 +197,6 @@ def test_youth_turning_18_soon_is_marked(client_for: Any, make_person: Any) -> N
 def test_dpo_gets_link_to_who_has_viewed(client_for: Any, nominal: Any) -> None:
     body = html(client_for("dpo").get(reverse("people:detail", args=[nominal.pk])))
     assert "See who has viewed this record" in body
+    assert f'href="/audit/people/{nominal.pk}/viewers/"' in body
     police = html(client_for("police.officer").get(reverse("people:detail", args=[nominal.pk])))
     assert "See who has viewed this record" not in police

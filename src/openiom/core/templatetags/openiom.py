@@ -68,7 +68,8 @@ def nav_items(context: template.Context) -> list[dict[str, Any]]:
     if actor.role in IMPORT_ROLES:
         wanted.append(("Imports", "imports:batch_list", "imports"))
     if actor.role in AUDIT_ROLES:
-        wanted.append(("Audit log", "audit:log", "audit"))
+        wanted.append(("Audit log", "audit:log", "audit:log"))
+        wanted.append(("Unusual access", "audit:unusual_access", "audit:unusual_access"))
     items = []
     for text, name, scope in wanted:
         href = _url(name)
